@@ -1,0 +1,1 @@
+"""Compiled Cython modules (built from ../../native/*.pyx by setup.py)."""

@@ -1,0 +1,38 @@
+"""``dicomconv <sub-command>``: the command-line entry point.
+
+Sub-command modules are imported only when used, so a call pays only for what it runs.
+"""
+from __future__ import annotations
+
+import sys
+
+SUBCOMMANDS = {
+    "img2dcm": ("dicomconv.cli.img2dcm", "convert an image (JPEG) into a DICOM file"),
+    "demo": ("dicomconv.cli.demo", "generate an example JPEG and convert it"),
+}
+
+
+def _usage() -> str:
+    lines = ["usage: dicomconv <sub-command> [options] ...", "", "sub-commands:"]
+    lines += [f"  {name:10s} {help_}" for name, (_, help_) in SUBCOMMANDS.items()]
+    lines += ["", "dicomconv <sub-command> --help shows the options of each."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage(), file=sys.stdout if argv else sys.stderr)
+        return 0 if argv else 1
+    if argv[0] == "--version":
+        from .. import __version__
+
+        print(f"dicomconv {__version__}")
+        return 0
+    entry = SUBCOMMANDS.get(argv[0])
+    if entry is None:
+        print(f"dicomconv: unknown sub-command {argv[0]!r}\n\n{_usage()}", file=sys.stderr)
+        return 1
+    import importlib
+
+    return importlib.import_module(entry[0]).main(argv[1:])

@@ -1,0 +1,1 @@
+"""Image readers: each turns an input file into an ImageSource."""

@@ -1,0 +1,271 @@
+"""The DICOM dataset for an image: SOP classes, their required attributes, type 1/2 handling and
+``--key`` values. The per-SOP-class requirements live in the tables below, one place, so that
+adding a class is adding a table.
+
+Elements are ``{tag: (vr, value)}`` (see :mod:`dicomconv.writer`).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from . import dictionary
+from .errors import AttributeValueError, UnsupportedInputError
+from .source import ImageSource
+from .uids import new_uid
+from .valuerep import check_value
+
+SC = "1.2.840.10008.5.1.4.1.1.7"                       # Secondary Capture Image Storage
+MF_SINGLE_BIT_SC = "1.2.840.10008.5.1.4.1.1.7.1"       # Multi-frame Single Bit SC
+MF_GRAYSCALE_BYTE_SC = "1.2.840.10008.5.1.4.1.1.7.2"   # Multi-frame Grayscale Byte SC
+MF_GRAYSCALE_WORD_SC = "1.2.840.10008.5.1.4.1.1.7.3"   # Multi-frame Grayscale Word SC
+MF_TRUE_COLOR_SC = "1.2.840.10008.5.1.4.1.1.7.4"       # Multi-frame True Color SC
+VL_PHOTOGRAPHIC = "1.2.840.10008.5.1.4.1.1.77.1.4"     # VL Photographic Image Storage
+
+SOP_CLASS_NAMES = {
+    SC: "Secondary Capture Image",
+    MF_SINGLE_BIT_SC: "Multi-frame Single Bit Secondary Capture Image",
+    MF_GRAYSCALE_BYTE_SC: "Multi-frame Grayscale Byte Secondary Capture Image",
+    MF_GRAYSCALE_WORD_SC: "Multi-frame Grayscale Word Secondary Capture Image",
+    MF_TRUE_COLOR_SC: "Multi-frame True Color Secondary Capture Image",
+    VL_PHOTOGRAPHIC: "VL Photographic Image",
+}
+
+# Attributes every one of our IODs needs, as (keyword, type, fixed value or None).
+# Type 1 without a value is invented (UIDs); type 2 without a value is inserted empty.
+_PATIENT_STUDY_SERIES = (
+    # Patient Module, PS3.3 C.7.1.1
+    ("PatientName", "2", None), ("PatientID", "2", None),
+    ("PatientBirthDate", "2", None), ("PatientSex", "2", None),
+    # General Study Module, PS3.3 C.7.2.1
+    ("StudyInstanceUID", "1", None), ("StudyDate", "2", None), ("StudyTime", "2", None),
+    ("ReferringPhysicianName", "2", None), ("StudyID", "2", None), ("AccessionNumber", "2", None),
+    # General Series Module, PS3.3 C.7.3.1
+    ("SeriesInstanceUID", "1", None), ("SeriesNumber", "2", None),
+    # Laterality is 2C (required for paired body parts without Image Laterality); the body part
+    # of a converted image is unknown, so it is sent empty, which a type 2C element allows.
+    ("Laterality", "2", None),
+    # General Image Module, PS3.3 C.7.6.1 (Patient Orientation is 2C: required when there is
+    # no Image Orientation (Patient), which a captured or photographed image never has)
+    ("InstanceNumber", "2", None), ("PatientOrientation", "2", None),
+    # SOP Common Module, PS3.3 C.12.1
+    ("SOPInstanceUID", "1", None),
+)
+
+_SC_EQUIPMENT = (
+    # SC Equipment Module, PS3.3 C.8.6.1: WSD = workstation
+    ("ConversionType", "1", "WSD"),
+)
+
+_MULTIFRAME_SC = _SC_EQUIPMENT + (
+    # Multi-frame Module, PS3.3 C.7.6.6, specialised by the SC Multi-frame Image Module C.8.6.3
+    ("NumberOfFrames", "1", None),
+    # SC Multi-frame Image Module, PS3.3 C.8.6.3
+    ("BurnedInAnnotation", "1", "NO"),
+)
+
+_MULTIFRAME_SC_GRAY = _MULTIFRAME_SC + (
+    # PS3.3 C.8.6.3: required for MONOCHROME2 grey classes
+    ("PresentationLUTShape", "1", "IDENTITY"),
+    ("RescaleIntercept", "1", "0"), ("RescaleSlope", "1", "1"), ("RescaleType", "1", "US"),
+)
+
+#: SOP class → (modality, attributes, allowed photometric interpretations or None for any).
+REQUIREMENTS: dict[str, tuple[str, tuple, frozenset | None]] = {
+    # Secondary Capture Image IOD, PS3.3 A.8.1
+    SC: ("OT", _SC_EQUIPMENT, None),
+    # Multi-frame Grayscale Byte / Word SC Image IODs, PS3.3 A.8.3, A.8.4
+    MF_GRAYSCALE_BYTE_SC: ("OT", _MULTIFRAME_SC_GRAY, frozenset({"MONOCHROME2"})),
+    MF_GRAYSCALE_WORD_SC: ("OT", _MULTIFRAME_SC_GRAY, frozenset({"MONOCHROME2"})),
+    # Multi-frame True Color SC Image IOD, PS3.3 A.8.5 (photometric values from C.8.6.3)
+    MF_TRUE_COLOR_SC: ("OT", _MULTIFRAME_SC,
+                       frozenset({"RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT"})),
+    # VL Photographic Image IOD, PS3.3 A.32.4; VL Image Module C.8.12.1
+    VL_PHOTOGRAPHIC: ("XC", (
+        ("ImageType", "1", "DERIVED\\PRIMARY"),
+        ("Manufacturer", "2", None),                  # General Equipment Module C.7.5.1
+        ("AcquisitionContextSequence", "2", None),    # Acquisition Context Module C.7.6.14
+        ("ContentDate", "2", None), ("ContentTime", "2", None),
+    ), frozenset({"MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT"})),
+}
+
+# Attributes that describe the pixel data: set from the image, never from --key.
+_PIXEL_TAGS = frozenset({
+    0x00280002, 0x00280004, 0x00280006, 0x00280008, 0x00280010, 0x00280011, 0x00280100,
+    0x00280101, 0x00280102, 0x00280103, 0x7FE00010, 0x00080016, 0x00020010,
+})
+
+
+@dataclass(frozen=True)
+class DatasetOptions:
+    """How the dataset around the pixels is built (img2dcm's attribute options)."""
+
+    sop_class: str = "sc"            #: "sc" (-sc), "nsc" (-nsc) or "vlp" (-vlp), or a SOP Class UID
+    keys: tuple[str, ...] = ()       #: -k values, "Keyword=value" or "gggg,eeee=value"
+    do_checks: bool = True           #: --do-checks / --no-checks
+    insert_type2: bool = True        #: +i2 / -i2
+    invent_type1: bool = True        #: +i1 / -i1
+    latin1: bool = True              #: +l1 / -l1
+    uid_root: str | None = None      #: root for invented UIDs (None: 2.25 UUID-derived)
+
+
+def choose_sop_class(source: ImageSource, which: str) -> str:
+    """The SOP Class UID for ``which`` ("sc", "nsc", "vlp" or a UID) and this image.
+
+    For "nsc" the multi-frame SC class follows bit depth and colour (PS3.3 A.8.2-A.8.5).
+    """
+    if which == "sc":
+        return SC
+    if which == "vlp":
+        if source.bits_allocated != 8:
+            raise UnsupportedInputError(
+                f"VL Photographic images must have 8 bits per sample (PS3.3 C.8.12.1), "
+                f"this image has {source.bits_stored}")
+        return VL_PHOTOGRAPHIC
+    if which == "nsc":
+        if source.samples_per_pixel == 1:
+            return MF_GRAYSCALE_BYTE_SC if source.bits_allocated == 8 else MF_GRAYSCALE_WORD_SC
+        if source.bits_allocated != 8:
+            raise UnsupportedInputError(
+                f"Multi-frame True Color SC needs 8 bits per sample (PS3.3 C.8.6.3), "
+                f"this image has {source.bits_stored}")
+        return MF_TRUE_COLOR_SC
+    if which in REQUIREMENTS:
+        return which
+    raise UnsupportedInputError(f"unknown or unsupported SOP class {which!r}")
+
+
+def _now() -> tuple[str, str]:
+    t = time.time()
+    lt = time.localtime(t)
+    return time.strftime("%Y%m%d", lt), time.strftime("%H%M%S", lt) + f".{int(t % 1 * 1e6):06d}"
+
+
+def build_elements(source: ImageSource, options: DatasetOptions) -> tuple[str, dict]:
+    """The SOP Class UID and the dataset elements (without Pixel Data) for ``source``."""
+    sop_class = choose_sop_class(source, options.sop_class)
+    modality, required, photometrics = REQUIREMENTS[sop_class]
+    if photometrics is not None and source.photometric not in photometrics:
+        hint = " (use -sc, which allows it)" if source.photometric == "YBR_FULL" else ""
+        raise UnsupportedInputError(
+            f"the {SOP_CLASS_NAMES[sop_class]} class does not allow Photometric Interpretation "
+            f"{source.photometric}, which is what this image's stream holds{hint}")
+
+    date, tm = _now()
+    T = dictionary.tag_of
+    el: dict[int, tuple[str, object]] = {}
+
+    def put(keyword, value):
+        tag = T(keyword)
+        el[tag] = (dictionary.vr_of(tag), value)
+
+    if options.latin1:
+        put("SpecificCharacterSet", "ISO_IR 100")
+    put("SOPClassUID", sop_class)
+    put("SOPInstanceUID", new_uid(options.uid_root))
+    put("Modality", modality)
+    put("InstanceCreationDate", date)
+    put("InstanceCreationTime", tm)
+    put("ContentDate", date)
+    put("ContentTime", tm)
+    if sop_class in (SC, MF_GRAYSCALE_BYTE_SC, MF_GRAYSCALE_WORD_SC, MF_TRUE_COLOR_SC, MF_SINGLE_BIT_SC):
+        put("DateOfSecondaryCapture", date)       # SC Image Module, PS3.3 C.8.6.2
+        put("TimeOfSecondaryCapture", tm)
+        put("SecondaryCaptureDeviceManufacturer", "dicomconv")
+    if sop_class in (MF_SINGLE_BIT_SC, MF_GRAYSCALE_BYTE_SC, MF_GRAYSCALE_WORD_SC, MF_TRUE_COLOR_SC):
+        put("NumberOfFrames", str(source.number_of_frames))   # Multi-frame Module C.7.6.6
+
+    # Image Pixel Module, PS3.3 C.7.6.3
+    put("SamplesPerPixel", source.samples_per_pixel)
+    put("PhotometricInterpretation", source.photometric)
+    put("Rows", source.rows)
+    put("Columns", source.columns)
+    put("BitsAllocated", source.bits_allocated)
+    put("BitsStored", source.bits_stored)
+    put("HighBit", source.bits_stored - 1)
+    put("PixelRepresentation", source.pixel_representation)
+    if source.samples_per_pixel > 1:
+        put("PlanarConfiguration", source.planar_configuration)   # 1C
+    # Lossy Image Compression, PS3.3 C.7.6.1.1.5: "00" lossless, "01" lossy with ratio and method
+    put("LossyImageCompression", "01" if source.lossy else "00")
+    if source.lossy:
+        put("LossyImageCompressionRatio", _ds(source.lossy_ratio))
+        put("LossyImageCompressionMethod", source.lossy_method)
+    if source.icc_profile:
+        put("ICCProfile", source.icc_profile)                      # ICC Profile Module C.11.15
+
+    for keyword, type_, value in required:
+        if value is not None:
+            put(keyword, value)
+
+    if options.do_checks:
+        for keyword, type_, value in _PATIENT_STUDY_SERIES + required:
+            tag = T(keyword)
+            if tag in el:
+                continue
+            if type_ == "1" and options.invent_type1 and keyword.endswith("InstanceUID"):
+                put(keyword, new_uid(options.uid_root))
+            elif type_ == "2" and options.insert_type2:
+                put(keyword, [] if dictionary.vr_of(tag) == "SQ" else "")
+
+    for key in options.keys:
+        tag, vr, value = parse_key(key)
+        if tag in _PIXEL_TAGS:
+            raise AttributeValueError(
+                f"--key {key!r}: {dictionary.keyword_of(tag)} is set from the image and cannot be given")
+        el[tag] = (vr, value)
+
+    if options.do_checks:
+        for keyword, type_, _ in _PATIENT_STUDY_SERIES + required:
+            if type_ != "1":
+                continue
+            entry = el.get(T(keyword))
+            if entry is None or entry[1] in ("", None, []):
+                raise AttributeValueError(
+                    f"type 1 attribute {keyword} is missing or empty (give it with --key or allow "
+                    f"--invent-type1)")
+    if el.get(T("SOPInstanceUID"), (None, ""))[1] in ("", None):
+        raise AttributeValueError("SOPInstanceUID must not be empty")
+    return sop_class, el
+
+
+def parse_key(key: str) -> tuple[int, str, object]:
+    """``Keyword=value`` or ``gggg,eeee=value`` → (tag, VR, checked value).
+
+    Sequence paths (``Seq[0].Keyword=value``) come with the full dcmodify path notation.
+    """
+    name, sep, value = key.partition("=")
+    name = name.strip()
+    if not sep and not name:
+        raise AttributeValueError(f"--key {key!r}: expected KEY=VALUE")
+    if "[" in name or "." in name:
+        raise AttributeValueError(f"--key {key!r}: sequence paths are not supported yet")
+    try:
+        if "," in name:
+            group, _, elem = name.strip("()").partition(",")
+            if len(group) != 4 or len(elem) != 4:
+                raise ValueError
+            tag = (int(group, 16) << 16) | int(elem, 16)
+        else:
+            tag = dictionary.tag_of(name)
+    except (ValueError, KeyError):
+        raise AttributeValueError(f"--key {key!r}: {name!r} is not a known keyword or gggg,eeee tag") from None
+    try:
+        vr = dictionary.vr_of(tag)
+    except KeyError:
+        raise AttributeValueError(f"--key {key!r}: tag {name} is not in the data dictionary, its VR is unknown") from None
+    if vr == "SQ":
+        if value:
+            raise AttributeValueError(f"--key {key!r}: a sequence can only be given empty here")
+        return tag, vr, []
+    try:
+        checked = check_value(dictionary.keyword_of(tag), vr, value)
+    except ValueError as exc:
+        raise AttributeValueError(f"--key {key!r}: {exc}") from None
+    return tag, vr, checked
+
+
+def _ds(number: float) -> str:
+    """A decimal string of at most 16 characters (PS3.5 6.2 DS)."""
+    text = f"{number:.6g}"
+    return text if len(text) <= 16 else f"{number:.6e}"
