@@ -1,0 +1,6 @@
+"""``python -m dicomconv`` is the ``dicomconv`` command."""
+import sys
+
+from .cli import main
+
+sys.exit(main())
