@@ -1,4 +1,7 @@
-"""Builds the Cython modules in native/ into dicomconv._native.*; metadata is in pyproject.toml."""
+"""Builds the Cython modules in native/ into dicomconv._native.* and the ``dicomconv`` launcher;
+metadata is in pyproject.toml."""
+import os
+import sys
 from pathlib import Path
 
 from Cython.Build import cythonize
@@ -10,4 +13,15 @@ extensions = [
     for pyx in sorted((HERE / "native").glob("*.pyx"))
 ]
 
-setup(ext_modules=cythonize(extensions, language_level=3, compiler_directives={"embedsignature": True}))
+# The launcher is a small sh/Python script (scripts/dicomconv.in) with the interpreter that
+# builds the package filled in; it falls back to the python3 beside it or on PATH.
+launcher_dir = HERE / "build" / "launcher"
+launcher_dir.mkdir(parents=True, exist_ok=True)
+launcher = launcher_dir / "dicomconv"
+launcher.write_text((HERE / "scripts" / "dicomconv.in").read_text().replace("@PYTHON@", sys.executable))
+os.chmod(launcher, 0o755)
+
+setup(
+    ext_modules=cythonize(extensions, language_level=3, compiler_directives={"embedsignature": True}),
+    scripts=[str(launcher.relative_to(HERE))],
+)

@@ -3,7 +3,9 @@ renamed over the destination only once it is complete, so no partial output is e
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 from .errors import InputError, OutputError
 

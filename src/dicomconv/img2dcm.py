@@ -6,12 +6,11 @@ writing atomically. The JPEG path imports neither pydicom nor numpy.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-
 from . import writer
 from .errors import AttributeValueError, DicomconvError, InputError, UnsupportedInputError
 from .inputs.jpeg import JpegOptions, read_jpeg
 from .iod import DatasetOptions, build_elements
+from .options import Options
 from .source import ImageSource
 from .uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 
@@ -23,24 +22,26 @@ _CHARSETS = {"": "ascii", "ISO_IR 6": "ascii", "ISO_IR 100": "iso8859-1", "ISO_I
              "ISO_IR 192": "utf-8"}
 
 
-@dataclass(frozen=True)
-class Img2DcmOptions:
-    """Everything ``img2dcm`` can be told; the defaults are img2dcm's."""
+class Img2DcmOptions(Options):
+    """Everything ``img2dcm`` can be told; the defaults are img2dcm's: ``input_format`` (-i, only
+    "JPEG" so far), ``jpeg`` (:class:`JpegOptions`), ``dataset`` (:class:`DatasetOptions`)."""
 
-    input_format: str = "JPEG"                      #: -i: only JPEG so far
-    jpeg: JpegOptions = field(default_factory=JpegOptions)
-    dataset: DatasetOptions = field(default_factory=DatasetOptions)
+    _fields = {"input_format": "JPEG", "jpeg": JpegOptions(), "dataset": DatasetOptions()}
+    __slots__ = tuple(_fields)
 
 
-@dataclass
 class Conversion:
     """What a conversion produced: the chunks of the output file and what was decided."""
 
-    chunks: list
-    sop_class_uid: str
-    transfer_syntax: str
-    photometric: str
-    notes: list[str]
+    __slots__ = ("chunks", "sop_class_uid", "transfer_syntax", "photometric", "notes")
+
+    def __init__(self, chunks: list, sop_class_uid: str, transfer_syntax: str, photometric: str,
+                 notes: list[str]) -> None:
+        self.chunks = chunks
+        self.sop_class_uid = sop_class_uid
+        self.transfer_syntax = transfer_syntax
+        self.photometric = photometric
+        self.notes = notes
 
 
 def read_image(data: bytes | bytearray | memoryview, options: Img2DcmOptions) -> ImageSource:

@@ -7,13 +7,11 @@ Elements are ``{tag: (vr, value)}`` (see :mod:`dicomconv.writer`).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-
 from . import dictionary
 from .errors import AttributeValueError, UnsupportedInputError
+from .options import Options
 from .source import ImageSource
 from .uids import new_uid
-from .valuerep import check_value
 
 SC = "1.2.840.10008.5.1.4.1.1.7"                       # Secondary Capture Image Storage
 MF_SINGLE_BIT_SC = "1.2.840.10008.5.1.4.1.1.7.1"       # Multi-frame Single Bit SC
@@ -96,17 +94,19 @@ _PIXEL_TAGS = frozenset({
 })
 
 
-@dataclass(frozen=True)
-class DatasetOptions:
-    """How the dataset around the pixels is built (img2dcm's attribute options)."""
+class DatasetOptions(Options):
+    """How the dataset around the pixels is built (img2dcm's attribute options).
 
-    sop_class: str = "sc"            #: "sc" (-sc), "nsc" (-nsc) or "vlp" (-vlp), or a SOP Class UID
-    keys: tuple[str, ...] = ()       #: -k values, "Keyword=value" or "gggg,eeee=value"
-    do_checks: bool = True           #: --do-checks / --no-checks
-    insert_type2: bool = True        #: +i2 / -i2
-    invent_type1: bool = True        #: +i1 / -i1
-    latin1: bool = True              #: +l1 / -l1
-    uid_root: str | None = None      #: root for invented UIDs (None: 2.25 UUID-derived)
+    ``sop_class``: "sc" (-sc, default), "nsc" (-nsc), "vlp" (-vlp) or a SOP Class UID;
+    ``keys``: tuple of -k values, "Keyword=value" or "gggg,eeee=value";
+    ``do_checks`` (--do-checks/--no-checks), ``insert_type2`` (+i2/-i2), ``invent_type1``
+    (+i1/-i1), ``latin1`` (+l1/-l1): all default True; ``uid_root``: root for invented UIDs
+    (None: 2.25 UUID-derived).
+    """
+
+    _fields = {"sop_class": "sc", "keys": (), "do_checks": True, "insert_type2": True,
+               "invent_type1": True, "latin1": True, "uid_root": None}
+    __slots__ = tuple(_fields)
 
 
 def choose_sop_class(source: ImageSource, which: str) -> str:
@@ -258,6 +258,8 @@ def parse_key(key: str) -> tuple[int, str, object]:
         if value:
             raise AttributeValueError(f"--key {key!r}: a sequence can only be given empty here")
         return tag, vr, []
+    from .valuerep import check_value  # only when --key is used
+
     try:
         checked = check_value(dictionary.keyword_of(tag), vr, value)
     except ValueError as exc:

@@ -7,9 +7,6 @@ that the UID is at most 64 characters.
 from __future__ import annotations
 
 import os
-import re
-
-_UID_RE = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
 
 #: Implementation Class UID of dicomconv (PS3.7 D.3.3.2): a fixed 2.25 UUID-derived UID.
 IMPLEMENTATION_CLASS_UID = "2.25.196282310948237465096745431285764409233"
@@ -19,7 +16,9 @@ IMPLEMENTATION_VERSION_NAME = "DICOMCONV_010"
 def is_valid_uid(uid: str) -> bool:
     """True if ``uid`` is a syntactically valid UID (PS3.5 9.1): digits and dots, no leading
     zeros in a component, at most 64 characters."""
-    return 0 < len(uid) <= 64 and _UID_RE.match(uid) is not None
+    if not 0 < len(uid) <= 64:
+        return False
+    return all(part.isdigit() and part.isascii() and (part == "0" or part[0] != "0") for part in uid.split("."))
 
 
 def new_uid(root: str | None = None) -> str:

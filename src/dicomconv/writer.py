@@ -8,7 +8,9 @@ into a new buffer), so a large JPEG stream is not copied on its way to the file.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing only: importing collections.abc costs the CLI start-up time
+    from collections.abc import Iterable, Sequence
 
 # VRs with a 4-byte length field in explicit VR (PS3.5 Table 7.1-1).
 _LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})

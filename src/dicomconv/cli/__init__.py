@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import sys
 
+#: Sub-commands that need nothing outside the standard library and dicomconv itself.
+LIGHT = frozenset({"img2dcm", "demo"})
+
 SUBCOMMANDS = {
     "img2dcm": ("dicomconv.cli.img2dcm", "convert an image (JPEG) into a DICOM file"),
     "demo": ("dicomconv.cli.demo", "generate an example JPEG and convert it"),
@@ -33,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     if entry is None:
         print(f"dicomconv: unknown sub-command {argv[0]!r}\n\n{_usage()}", file=sys.stderr)
         return 1
-    import importlib
+    if sys.flags.no_site and argv[0] not in LIGHT:
+        import site  # the launcher skipped site's start-up work; heavier commands need it
 
-    return importlib.import_module(entry[0]).main(argv[1:])
+        site.main()
+    return __import__(entry[0], fromlist=["main"]).main(argv[1:])

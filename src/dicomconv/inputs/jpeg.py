@@ -5,10 +5,9 @@ the transfer syntax and pixel description come from the stream itself (PS3.5 8.2
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .._native import jpeg_markers
 from ..errors import InputError, UnsupportedInputError
+from ..options import Options
 from ..source import ImageSource
 
 JPEG_BASELINE = "1.2.840.10008.1.2.4.50"          # process 1
@@ -20,14 +19,14 @@ JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70"      # process 14, selection value 
 _RGB_IDS = (ord("R"), ord("G"), ord("B"))
 
 
-@dataclass(frozen=True)
-class JpegOptions:
-    """img2dcm's JPEG options."""
+class JpegOptions(Options):
+    """img2dcm's JPEG options: ``disable_progressive`` (-dp: refuse SOF2), ``disable_extended``
+    (-de: refuse SOF1), ``insist_on_jfif`` (-jf: refuse streams without a JFIF APP0),
+    ``keep_appn`` (-ka: keep APPn segments except JFIF). All default to False."""
 
-    disable_progressive: bool = False   #: -dp: refuse SOF2
-    disable_extended: bool = False      #: -de: refuse SOF1
-    insist_on_jfif: bool = False        #: -jf: refuse streams without a JFIF APP0
-    keep_appn: bool = False             #: -ka: keep APPn segments except JFIF
+    _fields = {"disable_progressive": False, "disable_extended": False, "insist_on_jfif": False,
+               "keep_appn": False}
+    __slots__ = tuple(_fields)
 
 
 def read_jpeg(data: bytes | bytearray | memoryview, options: JpegOptions = JpegOptions()) -> ImageSource:

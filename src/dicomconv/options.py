@@ -1,0 +1,39 @@
+"""A minimal immutable record base for option sets (keyword-only fields with defaults).
+
+Used instead of ``dataclasses`` because building dataclasses at import time costs the CLI several
+milliseconds of start-up, and a one-file CLI call should cost close to what DCMTK's tools cost.
+"""
+from __future__ import annotations
+
+
+class Options:
+    """Subclasses set ``_fields = {"name": default, ...}`` and ``__slots__ = tuple(_fields)``."""
+
+    __slots__ = ()
+    _fields: dict = {}
+
+    def __init__(self, **values) -> None:
+        unknown = set(values) - set(self._fields)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}() got unexpected option(s): {', '.join(sorted(unknown))}")
+        for name, default in self._fields.items():
+            object.__setattr__(self, name, values.get(name, default))
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is immutable; use .replace({name}=...)")
+
+    def replace(self, **changes):
+        """A copy with some options changed."""
+        values = {name: getattr(self, name) for name in self._fields}
+        values.update(changes)
+        return type(self)(**values)
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and all(getattr(self, n) == getattr(other, n) for n in self._fields)
+
+    def __hash__(self) -> int:
+        return hash((type(self), *(getattr(self, n) for n in self._fields)))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields if getattr(self, n) != self._fields[n])
+        return f"{type(self).__name__}({args})"
