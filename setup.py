@@ -8,9 +8,12 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 HERE = Path(__file__).parent
+# DICOMCONV_NATIVE_ONLY=rle,bmp builds only those modules (handy while developing one of them).
+ONLY = {name for name in os.environ.get("DICOMCONV_NATIVE_ONLY", "").split(",") if name}
 extensions = [
     Extension(f"dicomconv._native.{pyx.stem}", [str(pyx.relative_to(HERE))], extra_compile_args=["-O3"])
     for pyx in sorted((HERE / "native").glob("*.pyx"))
+    if not ONLY or pyx.stem in ONLY
 ]
 
 # The launcher is a small sh/Python script (scripts/dicomconv.in) with the interpreter that

@@ -172,3 +172,10 @@ def test_demo(tmp_path):
 
     ds = pydicom.dcmread(tmp_path / "d" / "example.dcm")
     assert ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.4.50"
+
+
+def test_refuses_to_overwrite_its_input(jpeg):
+    before = jpeg.read_bytes()
+    res = run("img2dcm", str(jpeg), str(jpeg))
+    _assert_one_line_error(res, 40, "is the input file")
+    assert jpeg.read_bytes() == before

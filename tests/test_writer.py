@@ -84,3 +84,23 @@ def test_uids():
         new_uid("1.2.abc")
     assert is_valid_uid(IMPLEMENTATION_CLASS_UID)
     assert not is_valid_uid("1.02.3") and not is_valid_uid("1." + "1" * 70)
+
+
+@pytest.mark.parametrize("bits,spp,shape", [(8, 1, (3, 5)), (16, 1, (4, 3)), (8, 3, (3, 3))])
+def test_native_pixel_data_read_back(bits, spp, shape):
+    np = pytest.importorskip("numpy")
+    from dicomconv.img2dcm import Img2DcmOptions, encode
+    from dicomconv.source import ImageSource
+
+    rows, cols = shape
+    dtype = np.uint8 if bits == 8 else np.uint16
+    arr = (np.arange(rows * cols * spp) * 37 % (2 ** bits)).astype(dtype).reshape(rows, cols, spp).squeeze()
+    src = ImageSource(frames=[[arr.astype("<" + arr.dtype.str[1:]).tobytes()]], transfer_syntax="1.2.840.10008.1.2.1",
+                      rows=rows, columns=cols, samples_per_pixel=spp,
+                      photometric="MONOCHROME2" if spp == 1 else "RGB", bits_allocated=bits, bits_stored=bits)
+    data = b"".join(encode(src, Img2DcmOptions()).chunks)
+    ds = pydicom.dcmread(io.BytesIO(data))
+    assert ds["PixelData"].VR == ("OB" if bits == 8 else "OW")
+    assert len(ds.PixelData) % 2 == 0
+    assert ds.LossyImageCompression == "00"
+    assert np.array_equal(ds.pixel_array, arr)

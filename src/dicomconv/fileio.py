@@ -29,7 +29,7 @@ def write_atomic(path: str | os.PathLike, chunks: Iterable[bytes | memoryview]) 
     """
     path = os.fspath(path)
     folder, name = os.path.split(path)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except OSError as exc:

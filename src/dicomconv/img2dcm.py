@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import os
 from . import writer
-from .errors import AttributeValueError, DicomconvError, InputError, UnsupportedInputError
+from .errors import AttributeValueError, DicomconvError, InputError, OutputError, UnsupportedInputError
 from .inputs.jpeg import JpegOptions, read_jpeg
 from .iod import DatasetOptions, build_elements
 from .options import Options
 from .source import ImageSource
 from .uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+
+#: Native transfer syntaxes the writer can produce (PS3.5 A.2): Explicit VR Little Endian.
+NATIVE_TRANSFER_SYNTAXES = frozenset({"1.2.840.10008.1.2.1"})
 
 # Python codec for a Specific Character Set value (PS3.3 C.12.1.1.2); single-byte sets only here.
 _CHARSETS = {"": "ascii", "ISO_IR 6": "ascii", "ISO_IR 100": "iso8859-1", "ISO_IR 101": "iso8859-2",
@@ -70,7 +73,11 @@ def encode(source: ImageSource, options: Img2DcmOptions) -> Conversion:
             f"{bad}: value cannot be encoded in the character set {charset or 'ISO_IR 6 (ASCII)'}") from None
     meta = writer.file_meta(sop_class, sop_instance, source.transfer_syntax,
                             IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME)
-    chunks = [meta, body, *writer.encapsulated_pixel_data(source.frames)]
+    if source.transfer_syntax in NATIVE_TRANSFER_SYNTAXES:
+        pixels = writer.native_pixel_data(source.frames, source.bits_allocated)
+    else:
+        pixels = writer.encapsulated_pixel_data(source.frames)
+    chunks = [meta, body, *pixels]
     return Conversion(chunks, sop_class, source.transfer_syntax, source.photometric, source.notes)
 
 
@@ -106,6 +113,8 @@ def convert_file(src: str | os.PathLike, dst: str | os.PathLike,
     from .fileio import read_input, write_atomic
 
     options = options or Img2DcmOptions()
+    if os.path.exists(dst) and os.path.exists(src) and os.path.samefile(src, dst):
+        raise OutputError(f"{os.fspath(dst)}: is the input file; refusing to overwrite it")
     data = read_input(src)
     try:
         result = encode(read_image(data, options), options)

@@ -111,6 +111,23 @@ def encapsulated_pixel_data(frames: Sequence[Sequence[bytes | memoryview]]) -> l
     return out
 
 
+def native_pixel_data(frames: Sequence[Sequence[bytes | memoryview]], bits_allocated: int) -> list[bytes | memoryview]:
+    """Chunks of a native (uncompressed) Pixel Data element in explicit VR little endian
+    (PS3.5 8.1.1, A.2): OB for 8 bits allocated or fewer, OW otherwise; frames concatenated,
+    padded to even length. The frames' own chunks are passed through."""
+    length = sum(len(c) for chunks in frames for c in chunks)
+    padded = length + (length & 1)
+    if padded > 0xFFFFFFFE:
+        raise ValueError("native pixel data longer than 4 GiB cannot be encoded")
+    vr = b"OB" if bits_allocated <= 8 else b"OW"
+    out: list[bytes | memoryview] = [struct.pack("<HH2sHI", 0x7FE0, 0x0010, vr, 0, padded)]
+    for chunks in frames:
+        out.extend(chunks)
+    if length & 1:
+        out.append(b"\0")
+    return out
+
+
 def write_chunks(path_or_file, chunks: Iterable[bytes | memoryview]) -> None:
     """Write chunks to an open binary file (or a path) without joining them."""
     if hasattr(path_or_file, "write"):
