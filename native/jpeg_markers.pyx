@@ -99,7 +99,8 @@ def scan(data, int appn_policy=APPN_STRIP_ALL):
         lossless predictor), ``point_transform`` (first scan's Al), ``scans`` (count), ``jfif``
         (``(major, minor)`` or None), ``exif`` (bool), ``icc`` (reassembled profile bytes or
         None), ``adobe_transform`` (int or None), ``restart_interval`` (int or None),
-        ``comments`` (list of bytes), ``eoi`` (offset of the final EOI marker), ``removed``
+        ``comments`` (list of bytes), ``eoi`` (offset of the final EOI marker),
+        ``appended_image`` (offset of a second image appended after the EOI, or -1), ``removed``
         (list of ``(start, end)`` byte ranges removed), ``kept`` (list of ``(start, end)``
         byte ranges which, concatenated, give the output stream, ending with the EOI marker),
         ``length`` (total length of the kept ranges).
@@ -137,6 +138,7 @@ def scan(data, int appn_policy=APPN_STRIP_ALL):
     icc_count = 0
     jfif = None
     exif = False
+    mpf = False
     adobe_transform = None
     restart_interval = None
 
@@ -241,6 +243,8 @@ def scan(data, int appn_policy=APPN_STRIP_ALL):
             elif marker == 0xE2 and length >= 14 and memcmp(p, b"ICC_PROFILE\0", 12) == 0:
                 icc_chunks[p[12]] = bytes(p[14:length])
                 icc_count = p[13]
+            elif marker == 0xE2 and length >= 4 and memcmp(p, b"MPF\0", 4) == 0:
+                mpf = True
             elif marker == 0xEE and length >= 12 and memcmp(p, b"Adobe", 5) == 0:
                 adobe_transform = p[11]
             if strip:
@@ -262,10 +266,17 @@ def scan(data, int appn_policy=APPN_STRIP_ALL):
         raise JpegError("corrupt JPEG stream: the frame header has no components")
 
     # An EOI inside (corrupt) entropy-coded data is not the end of the stream: the stream ends at
-    # the last EOI in the file. Bytes after it (trailers, garbage) are dropped.
-    tail = find_last_eoi(d, eoi + 2, n)
-    if tail > eoi:
-        eoi = tail
+    # the last EOI in the file, and bytes after it (trailers, garbage) are dropped. The exception
+    # is a second JPEG image appended right after the EOI (MPO / CIPA DC-007 multi-picture files,
+    # phone gain maps): that is another image, and the stream ends at the first EOI.
+    appended_image = -1
+    if mpf or (eoi + 4 < n and d[eoi + 2] == 0xFF and d[eoi + 3] == 0xD8):
+        if eoi + 4 < n:
+            appended_image = eoi + 2
+    else:
+        tail = find_last_eoi(d, eoi + 2, n)
+        if tail > eoi:
+            eoi = tail
     kept.append((keep_from, eoi + 2))
 
     icc = None
@@ -295,6 +306,7 @@ def scan(data, int appn_policy=APPN_STRIP_ALL):
         "restart_interval": restart_interval,
         "comments": comments,
         "eoi": eoi,
+        "appended_image": appended_image,
         "removed": removed,
         "kept": kept,
         "length": total,

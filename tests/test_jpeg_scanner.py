@@ -184,3 +184,22 @@ def test_accepts_memoryview_and_bytearray_rejects_str():
     assert jm.scan(memoryview(data))["rows"] == jm.scan(bytearray(data))["rows"] == 21
     with pytest.raises(TypeError):
         jm.scan("not bytes")
+
+
+def test_appended_second_image_is_not_stored():
+    """An MPO (CIPA DC-007) file holds a second JPEG after the first EOI: only the first is kept."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    first = Image.new("RGB", (16, 16), (255, 0, 0))
+    first.save(buf, "MPO", save_all=True, append_images=[Image.new("RGB", (16, 16), (0, 0, 255))])
+    data = buf.getvalue()
+    info = jm.scan(data)
+    first_eoi = data.index(b"\xff\xd9")
+    assert info["eoi"] == first_eoi
+    assert info["appended_image"] == first_eoi + 2
+    assert data[info["appended_image"]:].startswith(b"\xff\xd8")
+    # Without an MPF marker, an SOI straight after the EOI is still an appended image.
+    single = make_jpeg()
+    info = jm.scan(single + single)
+    assert info["eoi"] == len(single) - 2 and info["appended_image"] == len(single)

@@ -119,8 +119,6 @@ def convert_file(src: str | os.PathLike, dst: str | os.PathLike,
     try:
         result = encode(read_image(data, options), options)
     except DicomconvError as exc:
-        if isinstance(exc, InputError):
-            raise type(exc)(f"{os.fspath(src)}: {exc}") from None
-        raise
+        raise type(exc)(f"{os.fspath(src)}: {exc}") from None
     write_atomic(dst, result.chunks)
     return result

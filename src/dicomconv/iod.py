@@ -68,23 +68,26 @@ _MULTIFRAME_SC_GRAY = _MULTIFRAME_SC + (
     ("RescaleIntercept", "1", "0"), ("RescaleSlope", "1", "1"), ("RescaleType", "1", "US"),
 )
 
-#: SOP class → (modality, attributes, allowed photometric interpretations or None for any).
-REQUIREMENTS: dict[str, tuple[str, tuple, frozenset | None]] = {
+#: SOP class → (modality, attributes, allowed photometric interpretations as
+#: (for uncompressed or lossless pixel data, for lossy compressed pixel data), or None for any).
+REQUIREMENTS: dict[str, tuple[str, tuple, tuple[frozenset, frozenset] | None]] = {
     # Secondary Capture Image IOD, PS3.3 A.8.1
     SC: ("OT", _SC_EQUIPMENT, None),
     # Multi-frame Grayscale Byte / Word SC Image IODs, PS3.3 A.8.3, A.8.4
-    MF_GRAYSCALE_BYTE_SC: ("OT", _MULTIFRAME_SC_GRAY, frozenset({"MONOCHROME2"})),
-    MF_GRAYSCALE_WORD_SC: ("OT", _MULTIFRAME_SC_GRAY, frozenset({"MONOCHROME2"})),
-    # Multi-frame True Color SC Image IOD, PS3.3 A.8.5 (photometric values from C.8.6.3)
-    MF_TRUE_COLOR_SC: ("OT", _MULTIFRAME_SC,
-                       frozenset({"RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT"})),
-    # VL Photographic Image IOD, PS3.3 A.32.4; VL Image Module C.8.12.1
+    MF_GRAYSCALE_BYTE_SC: ("OT", _MULTIFRAME_SC_GRAY, (frozenset({"MONOCHROME2"}), frozenset({"MONOCHROME2"}))),
+    MF_GRAYSCALE_WORD_SC: ("OT", _MULTIFRAME_SC_GRAY, (frozenset({"MONOCHROME2"}), frozenset({"MONOCHROME2"}))),
+    # Multi-frame True Color SC Image IOD, PS3.3 A.8.5, C.8.6.3: RGB uncompressed or lossless,
+    # YBR_FULL_422 (JPEG), YBR_ICT/YBR_RCT (JPEG 2000) or YBR_PARTIAL_420 (MPEG) when compressed
+    MF_TRUE_COLOR_SC: ("OT", _MULTIFRAME_SC, (frozenset({"RGB", "YBR_RCT"}),
+                                              frozenset({"YBR_FULL_422", "YBR_PARTIAL_420", "YBR_ICT"}))),
+    # VL Photographic Image IOD, PS3.3 A.32.4; VL Image Module C.8.12.1, C.8.12.1.1.1
     VL_PHOTOGRAPHIC: ("XC", (
         ("ImageType", "1", "DERIVED\\PRIMARY"),
         ("Manufacturer", "2", None),                  # General Equipment Module C.7.5.1
         ("AcquisitionContextSequence", "2", None),    # Acquisition Context Module C.7.6.14
         ("ContentDate", "2", None), ("ContentTime", "2", None),
-    ), frozenset({"MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT"})),
+    ), (frozenset({"MONOCHROME2", "RGB", "YBR_RCT"}),
+        frozenset({"MONOCHROME2", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_ICT"}))),
 }
 
 # Attributes that describe the pixel data: set from the image, never from --key.
@@ -145,11 +148,14 @@ def build_elements(source: ImageSource, options: DatasetOptions) -> tuple[str, d
     """The SOP Class UID and the dataset elements (without Pixel Data) for ``source``."""
     sop_class = choose_sop_class(source, options.sop_class)
     modality, required, photometrics = REQUIREMENTS[sop_class]
-    if photometrics is not None and source.photometric not in photometrics:
-        hint = " (use -sc, which allows it)" if source.photometric == "YBR_FULL" else ""
-        raise UnsupportedInputError(
-            f"the {SOP_CLASS_NAMES[sop_class]} class does not allow Photometric Interpretation "
-            f"{source.photometric}, which is what this image's stream holds{hint}")
+    if photometrics is not None:
+        allowed = photometrics[1] if source.lossy else photometrics[0]
+        if source.photometric not in allowed:
+            kind = "lossy compressed" if source.lossy else "uncompressed or lossless"
+            raise UnsupportedInputError(
+                f"the {SOP_CLASS_NAMES[sop_class]} class allows only {'/'.join(sorted(allowed))} for "
+                f"{kind} pixel data, but this image's stream holds {source.photometric}; "
+                f"Secondary Capture (-sc) stores it as it is")
 
     date, tm = _now()
     T = dictionary.tag_of

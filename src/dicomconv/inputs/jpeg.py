@@ -89,7 +89,10 @@ def read_jpeg(data: bytes | bytearray | memoryview, options: JpegOptions = JpegO
     removed = info["removed"]
     if removed:
         notes.append("removed " + ", ".join(f"bytes {a}-{b - 1}" for a, b in removed))
-    if info["eoi"] + 2 < len(data):
+    if info["appended_image"] >= 0:
+        notes.append(f"dropped a second image appended after the EOI at byte {info['appended_image']} "
+                     "(multi-picture/MPO file): only the first image is stored")
+    elif info["eoi"] + 2 < len(data):
         notes.append(f"dropped {len(data) - info['eoi'] - 2} bytes after the final EOI")
 
     view = memoryview(data)
@@ -114,8 +117,8 @@ def _photometric(info: dict, lossy: bool) -> str:
     """Photometric Interpretation implied by the stream (PS3.5 8.2.1, PS3.3 C.7.6.3.1.2).
 
     One component is MONOCHROME2. Three components are RGB when an Adobe APP14 says "no
-    transform", or (without Adobe or JFIF markers) when the component ids are 'R','G','B', or
-    for lossless processes without any colour marker; otherwise the components are YCbCr:
+    transform", or (without Adobe marker) when the component ids are 'R','G','B', or for
+    lossless processes without any colour marker; otherwise the components are YCbCr:
     YBR_FULL_422 when the chroma is subsampled, YBR_FULL when it is not.
     """
     components = info["components"]
@@ -125,10 +128,10 @@ def _photometric(info: dict, lossy: bool) -> str:
     ids = tuple(c[0] for c in components)
     if adobe is not None:
         is_rgb = adobe == 0
+    elif ids == _RGB_IDS:
+        is_rgb = True   # ids 'R','G','B' say RGB even beside a JFIF marker (as IJG libjpeg 9 reads it)
     elif info["jfif"] is not None:
         is_rgb = False  # JFIF mandates YCbCr
-    elif ids == _RGB_IDS:
-        is_rgb = True
     else:
         is_rgb = not lossy  # lossless JPEG has no colour transform unless a marker says so
     if is_rgb:
