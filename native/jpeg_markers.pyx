@@ -11,6 +11,7 @@ offset is checked against the buffer size before it is read; a malformed stream 
 :class:`JpegError` naming the byte offset and the problem.
 """
 
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from libc.string cimport memchr, memcmp
 
 # What to do with APPn (0xFFE0-0xFFEF) segments.
@@ -110,15 +111,20 @@ def scan(data, int appn_policy=APPN_STRIP_ALL):
     JpegError
         On anything that is not a well-formed JPEG stream, with the byte offset.
     """
-    cdef const unsigned char[::1] view
+    # The raw buffer protocol rather than a typed memoryview: typed memoryviews make the module
+    # import collections.abc, which costs a one-file CLI call several milliseconds.
+    cdef Py_buffer buf
+    if PyObject_GetBuffer(data, &buf, PyBUF_SIMPLE) < 0:  # raises TypeError for non-buffers
+        raise TypeError(f"scan() needs a bytes-like object, not {type(data).__name__}")
     try:
-        view = data
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"scan() needs a contiguous bytes-like object, not {type(data).__name__}") from exc
-    cdef Py_ssize_t n = view.shape[0]
+        return _scan(<const unsigned char*>buf.buf, buf.len, appn_policy)
+    finally:
+        PyBuffer_Release(&buf)
+
+
+cdef object _scan(const unsigned char* d, Py_ssize_t n, int appn_policy):
     if n < 4:
         raise JpegError(f"not a JPEG stream: only {n} bytes")
-    cdef const unsigned char* d = &view[0]
     if d[0] != 0xFF or d[1] != 0xD8:
         raise JpegError("not a JPEG stream: it does not start with an SOI marker (FF D8)")
 

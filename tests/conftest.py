@@ -38,8 +38,15 @@ def corpus_dir() -> Path:
 
 # ---------------------------------------------------------------------------- reference tools
 
+def reference_tool(name: str) -> str | None:
+    """Path of a reference tool from the system packages (DCMTK, GDCM, dicom3tools). The system
+    folders come first: pip packages such as python-gdcm put same-named wrapper scripts on PATH
+    that behave differently."""
+    return shutil.which(name, path="/usr/bin:/usr/local/bin") or shutil.which(name)
+
+
 def _tool(name: str):
-    exe = shutil.which(name)
+    exe = reference_tool(name)
     if exe is None:
         pytest.skip(f"{name} is not installed (reference tool)")
 
