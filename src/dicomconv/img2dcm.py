@@ -6,23 +6,17 @@ writing atomically. The JPEG path imports neither pydicom nor numpy.
 from __future__ import annotations
 
 import os
+
 from . import writer
-from .errors import AttributeValueError, DicomconvError, InputError, OutputError, UnsupportedInputError
+from .errors import DicomconvError, OutputError, UnsupportedInputError
 from .inputs.jpeg import JpegOptions, read_jpeg
-from .iod import DatasetOptions, build_elements
+from .iod import DatasetOptions, dataset_template
 from .options import Options
 from .source import ImageSource
 from .uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 
 #: Native transfer syntaxes the writer can produce (PS3.5 A.2): Explicit VR Little Endian.
 NATIVE_TRANSFER_SYNTAXES = frozenset({"1.2.840.10008.1.2.1"})
-
-# Python codec for a Specific Character Set value (PS3.3 C.12.1.1.2); single-byte sets only here.
-_CHARSETS = {"": "ascii", "ISO_IR 6": "ascii", "ISO_IR 100": "iso8859-1", "ISO_IR 101": "iso8859-2",
-             "ISO_IR 109": "iso8859-3", "ISO_IR 110": "iso8859-4", "ISO_IR 144": "iso8859-5",
-             "ISO_IR 127": "iso8859-6", "ISO_IR 126": "iso8859-7", "ISO_IR 138": "iso8859-8",
-             "ISO_IR 148": "iso8859-9", "ISO_IR 203": "iso8859-15", "ISO_IR 166": "tis-620",
-             "ISO_IR 192": "utf-8"}
 
 
 class Img2DcmOptions(Options):
@@ -58,39 +52,16 @@ def read_image(data: bytes | bytearray | memoryview, options: Img2DcmOptions) ->
 def encode(source: ImageSource, options: Img2DcmOptions) -> Conversion:
     """The DICOM Part 10 file for ``source`` as a list of chunks (the pixel chunks are views of
     the input, not copies)."""
-    sop_class, elements = build_elements(source, options.dataset)
-    charset = elements.get(0x00080005, ("CS", ""))[1]
-    charset = charset.split("\\")[0] if isinstance(charset, str) else ""
-    encoding = _CHARSETS.get(charset)
-    if encoding is None:
-        raise AttributeValueError(f"Specific Character Set {charset!r} is not supported yet")
-    sop_instance = elements[0x00080018][1]
-    try:
-        body = writer.encode_dataset(elements, encoding)
-    except UnicodeEncodeError:
-        bad = _first_unencodable(elements, encoding)
-        raise AttributeValueError(
-            f"{bad}: value cannot be encoded in the character set {charset or 'ISO_IR 6 (ASCII)'}") from None
-    meta = writer.file_meta(sop_class, sop_instance, source.transfer_syntax,
+    template = dataset_template(source, options.dataset)
+    sop_instance, body = template.encode(source)
+    meta = writer.file_meta(template.sop_class, sop_instance, source.transfer_syntax,
                             IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME)
     if source.transfer_syntax in NATIVE_TRANSFER_SYNTAXES:
         pixels = writer.native_pixel_data(source.frames, source.bits_allocated)
     else:
         pixels = writer.encapsulated_pixel_data(source.frames)
-    chunks = [meta, body, *pixels]
-    return Conversion(chunks, sop_class, source.transfer_syntax, source.photometric, source.notes)
-
-
-def _first_unencodable(elements: dict, encoding: str) -> str:
-    from .dictionary import keyword_of
-
-    for tag, (vr, value) in sorted(elements.items()):
-        if isinstance(value, str):
-            try:
-                value.encode(encoding)
-            except UnicodeEncodeError:
-                return keyword_of(tag)
-    return "an attribute"
+    return Conversion([meta, *body, *pixels], template.sop_class, source.transfer_syntax, source.photometric,
+                      source.notes)
 
 
 def jpeg_to_dicom(data: bytes | bytearray | memoryview, options: Img2DcmOptions | None = None) -> bytes:
@@ -110,12 +81,12 @@ def convert_file(src: str | os.PathLike, dst: str | os.PathLike,
     Errors are raised as :class:`~dicomconv.errors.DicomconvError` whose message starts with
     the file name; no output file is left behind on failure.
     """
-    from .fileio import read_input, write_atomic
+    from .fileio import is_same_file, read_input_stat, write_atomic
 
     options = options or Img2DcmOptions()
-    if os.path.exists(dst) and os.path.exists(src) and os.path.samefile(src, dst):
+    data, st = read_input_stat(src)
+    if is_same_file(st, dst):
         raise OutputError(f"{os.fspath(dst)}: is the input file; refusing to overwrite it")
-    data = read_input(src)
     try:
         result = encode(read_image(data, options), options)
     except DicomconvError as exc:

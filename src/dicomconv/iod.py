@@ -6,12 +6,13 @@ Elements are ``{tag: (vr, value)}`` (see :mod:`dicomconv.writer`).
 """
 from __future__ import annotations
 
+import struct
 import time
-from . import dictionary
+from . import dictionary, writer
 from .errors import AttributeValueError, UnsupportedInputError
 from .options import Options
 from .source import ImageSource
-from .uids import new_uid
+from .uids import new_uid, new_uids
 
 SC = "1.2.840.10008.5.1.4.1.1.7"                       # Secondary Capture Image Storage
 MF_SINGLE_BIT_SC = "1.2.840.10008.5.1.4.1.1.7.1"       # Multi-frame Single Bit SC
@@ -138,16 +139,33 @@ def choose_sop_class(source: ImageSource, which: str) -> str:
     raise UnsupportedInputError(f"unknown or unsupported SOP class {which!r}")
 
 
+_SECOND = [-1, "", ""]
+
+
 def _now() -> tuple[str, str]:
+    """Local date (DA) and time with microseconds (TM) now; the formatting is done once a second."""
     t = time.time()
-    lt = time.localtime(t)
-    return time.strftime("%Y%m%d", lt), time.strftime("%H%M%S", lt) + f".{int(t % 1 * 1e6):06d}"
+    second = int(t)
+    if second != _SECOND[0]:
+        lt = time.localtime(second)
+        _SECOND[:] = [second, time.strftime("%Y%m%d", lt), time.strftime("%H%M%S", lt)]
+    return _SECOND[1], f"{_SECOND[2]}.{int((t - second) * 1e6):06d}"
 
 
-def build_elements(source: ImageSource, options: DatasetOptions) -> tuple[str, dict]:
-    """The SOP Class UID and the dataset elements (without Pixel Data) for ``source``."""
-    sop_class = choose_sop_class(source, options.sop_class)
-    modality, required, photometrics = REQUIREMENTS[sop_class]
+class _PerFile:
+    """Placeholder for a value that differs from file to file (see :class:`DatasetTemplate`)."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind  # "uid", "date", "time", "rows", "columns", "ratio", "icc", "frames"
+
+
+_UID, _DATE, _TIME = _PerFile("uid"), _PerFile("date"), _PerFile("time")
+
+
+def _check_photometric(source: ImageSource, sop_class: str) -> None:
+    photometrics = REQUIREMENTS[sop_class][2]
     if photometrics is not None:
         allowed = photometrics[1] if source.lossy else photometrics[0]
         if source.photometric not in allowed:
@@ -157,7 +175,11 @@ def build_elements(source: ImageSource, options: DatasetOptions) -> tuple[str, d
                 f"{kind} pixel data, but this image's stream holds {source.photometric}; "
                 f"Secondary Capture (-sc) stores it as it is")
 
-    date, tm = _now()
+
+def _build(source: ImageSource, options: DatasetOptions, sop_class: str) -> dict:
+    """The dataset elements (without Pixel Data), with :class:`_PerFile` placeholders for the
+    values that differ from file to file."""
+    modality, required, _ = REQUIREMENTS[sop_class]
     T = dictionary.tag_of
     el: dict[int, tuple[str, object]] = {}
 
@@ -168,24 +190,24 @@ def build_elements(source: ImageSource, options: DatasetOptions) -> tuple[str, d
     if options.latin1:
         put("SpecificCharacterSet", "ISO_IR 100")
     put("SOPClassUID", sop_class)
-    put("SOPInstanceUID", new_uid(options.uid_root))
+    put("SOPInstanceUID", _UID)
     put("Modality", modality)
-    put("InstanceCreationDate", date)
-    put("InstanceCreationTime", tm)
-    put("ContentDate", date)
-    put("ContentTime", tm)
+    put("InstanceCreationDate", _DATE)
+    put("InstanceCreationTime", _TIME)
+    put("ContentDate", _DATE)
+    put("ContentTime", _TIME)
     if sop_class in (SC, MF_GRAYSCALE_BYTE_SC, MF_GRAYSCALE_WORD_SC, MF_TRUE_COLOR_SC, MF_SINGLE_BIT_SC):
-        put("DateOfSecondaryCapture", date)       # SC Image Module, PS3.3 C.8.6.2
-        put("TimeOfSecondaryCapture", tm)
+        put("DateOfSecondaryCapture", _DATE)       # SC Image Module, PS3.3 C.8.6.2
+        put("TimeOfSecondaryCapture", _TIME)
         put("SecondaryCaptureDeviceManufacturer", "dicomconv")
     if sop_class in (MF_SINGLE_BIT_SC, MF_GRAYSCALE_BYTE_SC, MF_GRAYSCALE_WORD_SC, MF_TRUE_COLOR_SC):
-        put("NumberOfFrames", str(source.number_of_frames))   # Multi-frame Module C.7.6.6
+        put("NumberOfFrames", _PerFile("frames"))   # Multi-frame Module C.7.6.6
 
     # Image Pixel Module, PS3.3 C.7.6.3
     put("SamplesPerPixel", source.samples_per_pixel)
     put("PhotometricInterpretation", source.photometric)
-    put("Rows", source.rows)
-    put("Columns", source.columns)
+    put("Rows", _PerFile("rows"))
+    put("Columns", _PerFile("columns"))
     put("BitsAllocated", source.bits_allocated)
     put("BitsStored", source.bits_stored)
     put("HighBit", source.bits_stored - 1)
@@ -195,10 +217,10 @@ def build_elements(source: ImageSource, options: DatasetOptions) -> tuple[str, d
     # Lossy Image Compression, PS3.3 C.7.6.1.1.5: "00" lossless, "01" lossy with ratio and method
     put("LossyImageCompression", "01" if source.lossy else "00")
     if source.lossy:
-        put("LossyImageCompressionRatio", _ds(source.lossy_ratio))
+        put("LossyImageCompressionRatio", _PerFile("ratio"))
         put("LossyImageCompressionMethod", source.lossy_method)
     if source.icc_profile:
-        put("ICCProfile", source.icc_profile)                      # ICC Profile Module C.11.15
+        put("ICCProfile", _PerFile("icc"))                          # ICC Profile Module C.11.15
 
     for keyword, type_, value in required:
         if value is not None:
@@ -210,7 +232,7 @@ def build_elements(source: ImageSource, options: DatasetOptions) -> tuple[str, d
             if tag in el:
                 continue
             if type_ == "1" and options.invent_type1 and keyword.endswith("InstanceUID"):
-                put(keyword, new_uid(options.uid_root))
+                put(keyword, _UID)
             elif type_ == "2" and options.insert_type2:
                 put(keyword, [] if dictionary.vr_of(tag) == "SQ" else "")
 
@@ -232,7 +254,176 @@ def build_elements(source: ImageSource, options: DatasetOptions) -> tuple[str, d
                     f"--invent-type1)")
     if el.get(T("SOPInstanceUID"), (None, ""))[1] in ("", None):
         raise AttributeValueError("SOPInstanceUID must not be empty")
-    return sop_class, el
+    return el
+
+
+class DatasetTemplate:
+    """The dataset for one combination of options, SOP class and pixel description, encoded once;
+    per file only the values that differ (UIDs, dates and times, rows, columns, compression
+    ratio, ICC profile, number of frames) are filled in. Values of fixed length (UIDs, which
+    :func:`~dicomconv.uids.new_uid` makes of constant length, dates, times, rows, columns) are
+    patched into a copy of the encoded bytes; the others are encoded per file. This keeps the
+    per-file cost of a large batch small.
+    """
+
+    __slots__ = ("sop_class", "static", "slots", "pieces", "uid_root", "encoding", "uid_count")
+
+    _FIXED = {"date": 8, "time": 14, "rows": 2, "columns": 2}
+
+    def __init__(self, source: ImageSource, options: DatasetOptions, sop_class: str) -> None:
+        el = _build(source, options, sop_class)
+        self.sop_class = sop_class
+        self.uid_root = options.uid_root
+        self.static = {tag: entry for tag, entry in el.items() if not isinstance(entry[1], _PerFile)}
+        self.slots = sorted((tag, vr, value.kind) for tag, (vr, value) in el.items() if isinstance(value, _PerFile))
+        self.encoding = _python_codec(self.static)
+        fixed = dict(self._FIXED, uid=len(new_uid(self.uid_root)))
+        # pieces: (bytes, [(offset, length, kind, tag)]) to copy and patch, or (tag, vr, kind) to encode
+        pieces: list = []
+        buf, patches = bytearray(), []
+        for tag in sorted(el):
+            vr, value = el[tag]
+            if not isinstance(value, _PerFile):
+                try:
+                    buf += writer.encode_element(tag, vr, value, self.encoding)
+                except UnicodeEncodeError:
+                    raise AttributeValueError(
+                        f"{dictionary.keyword_of(tag)}: value cannot be encoded in the character set "
+                        f"{el.get(0x00080005, ('', 'ISO_IR 6 (ASCII)'))[1]}") from None
+            elif value.kind in fixed:
+                length = fixed[value.kind]
+                buf += _SHORT_HEADER.pack(tag >> 16, tag & 0xFFFF, vr.encode(), length)
+                patches.append((len(buf), length, value.kind, tag))
+                buf += b" " * length
+            else:
+                pieces.append((bytes(buf), patches))
+                pieces.append((tag, vr, value.kind))
+                buf, patches = bytearray(), []
+        pieces.append((bytes(buf), patches))
+        self.pieces = pieces
+        self.uid_count = sum(1 for _, _, kind in self.slots if kind == "uid")
+
+    def encode(self, source: ImageSource) -> tuple[str, list]:
+        """The SOP Instance UID and the encoded dataset (without Pixel Data) for ``source``, as a
+        list of bytes-like parts. The hot path of a batch."""
+        date, tm = _now()
+        date_b = date.encode()
+        tm_b = tm.encode().ljust(14)
+        sop_instance = self.static[0x00080018][1] if 0x00080018 in self.static else None
+        uids = new_uids(self.uid_count, self.uid_root)
+        parts = []
+        for piece in self.pieces:
+            if len(piece) == 3:
+                tag, vr, kind = piece
+                parts.append(writer.encode_element(tag, vr, self._value(kind, source)))
+                continue
+            template, patches = piece
+            if not patches:
+                parts.append(template)
+                continue
+            out = bytearray(template)
+            for offset, length, kind, tag in patches:
+                if kind == "uid":
+                    uid = uids.pop()
+                    if tag == 0x00080018:
+                        sop_instance = uid
+                    data = uid.encode()
+                elif kind == "date":
+                    data = date_b
+                elif kind == "time":
+                    data = tm_b
+                elif kind == "rows":
+                    data = _US.pack(source.rows)
+                else:
+                    data = _US.pack(source.columns)
+                out[offset:offset + length] = data
+            parts.append(out)
+        return sop_instance, parts
+
+    def values(self, source: ImageSource) -> dict:
+        """The per-file elements for ``source``: ``{tag: (vr, value)}``."""
+        date, tm = _now()
+        out = {}
+        for tag, vr, kind in self.slots:
+            if kind == "uid":
+                value = new_uid(self.uid_root)
+            elif kind == "date":
+                value = date
+            elif kind == "time":
+                value = tm
+            else:
+                value = self._value(kind, source)
+            out[tag] = (vr, value)
+        return out
+
+    @staticmethod
+    def _value(kind: str, source: ImageSource):
+        if kind == "rows":
+            return source.rows
+        if kind == "columns":
+            return source.columns
+        if kind == "ratio":
+            return _ds(source.lossy_ratio)
+        if kind == "icc":
+            return source.icc_profile
+        return str(source.number_of_frames)  # frames
+
+
+_US = struct.Struct("<H")
+_SHORT_HEADER = struct.Struct("<HH2sH")
+
+
+_TEMPLATES: dict = {}
+
+
+def dataset_template(source: ImageSource, options: DatasetOptions) -> DatasetTemplate:
+    """The cached :class:`DatasetTemplate` for this image's pixel description and ``options``."""
+    sop_class = choose_sop_class(source, options.sop_class)
+    _check_photometric(source, sop_class)
+    key = (options, sop_class, source.photometric, source.samples_per_pixel, source.bits_allocated,
+           source.bits_stored, source.pixel_representation, source.planar_configuration, source.lossy,
+           source.lossy_method, bool(source.icc_profile))
+    template = _TEMPLATES.get(key)
+    if template is None:
+        if len(_TEMPLATES) > 256:
+            _TEMPLATES.clear()
+        template = _TEMPLATES[key] = DatasetTemplate(source, options, sop_class)
+    return template
+
+
+def build_elements(source: ImageSource, options: DatasetOptions) -> tuple[str, dict]:
+    """The SOP Class UID and the dataset elements (without Pixel Data) for ``source``."""
+    sop_class = choose_sop_class(source, options.sop_class)
+    _check_photometric(source, sop_class)
+    template = DatasetTemplate(source, options, sop_class)
+    return sop_class, {**template.static, **template.values(source)}
+
+
+# Python codec for a Specific Character Set value (PS3.3 C.12.1.1.2); single-byte sets and UTF-8.
+_CHARSETS = {"": "ascii", "ISO_IR 6": "ascii", "ISO_IR 100": "iso8859-1", "ISO_IR 101": "iso8859-2",
+             "ISO_IR 109": "iso8859-3", "ISO_IR 110": "iso8859-4", "ISO_IR 144": "iso8859-5",
+             "ISO_IR 127": "iso8859-6", "ISO_IR 126": "iso8859-7", "ISO_IR 138": "iso8859-8",
+             "ISO_IR 148": "iso8859-9", "ISO_IR 203": "iso8859-15", "ISO_IR 166": "tis-620",
+             "ISO_IR 192": "utf-8"}
+
+
+def _python_codec(elements: dict) -> str:
+    charset = elements.get(0x00080005, ("CS", ""))[1]
+    charset = charset.split("\\")[0].strip() if isinstance(charset, str) else ""
+    encoding = _CHARSETS.get(charset)
+    if encoding is None:
+        raise AttributeValueError(f"Specific Character Set {charset!r} is not supported yet")
+    return encoding
+
+
+def _first_unencodable(elements: dict, encoding: str) -> str:
+    for tag, (vr, value) in sorted(elements.items()):
+        if isinstance(value, str):
+            try:
+                value.encode(encoding)
+            except UnicodeEncodeError:
+                return dictionary.keyword_of(tag)
+    return "an attribute"
 
 
 def parse_key(key: str) -> tuple[int, str, object]:

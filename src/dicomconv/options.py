@@ -9,7 +9,7 @@ from __future__ import annotations
 class Options:
     """Subclasses set ``_fields = {"name": default, ...}`` and ``__slots__ = tuple(_fields)``."""
 
-    __slots__ = ()
+    __slots__ = ("_hash",)
     _fields: dict = {}
 
     def __init__(self, **values) -> None:
@@ -18,6 +18,8 @@ class Options:
             raise TypeError(f"{type(self).__name__}() got unexpected option(s): {', '.join(sorted(unknown))}")
         for name, default in self._fields.items():
             object.__setattr__(self, name, values.get(name, default))
+        # options are cache keys on the per-file path: hash once
+        object.__setattr__(self, "_hash", hash((type(self), *(getattr(self, n) for n in self._fields))))
 
     def __setattr__(self, name, value):
         raise AttributeError(f"{type(self).__name__} is immutable; use .replace({name}=...)")
@@ -29,10 +31,12 @@ class Options:
         return type(self)(**values)
 
     def __eq__(self, other) -> bool:
+        if other is self:
+            return True
         return type(other) is type(self) and all(getattr(self, n) == getattr(other, n) for n in self._fields)
 
     def __hash__(self) -> int:
-        return hash((type(self), *(getattr(self, n) for n in self._fields)))
+        return self._hash
 
     def __repr__(self) -> str:
         args = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields if getattr(self, n) != self._fields[n])

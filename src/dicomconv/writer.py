@@ -73,18 +73,27 @@ def encode_dataset(elements: Elements, encoding: str = "iso8859-1") -> bytes:
     return b"".join(encode_element(tag, vr, value, encoding) for tag, (vr, value) in sorted(elements.items()))
 
 
+_META_PARTS: dict = {}
+_PREAMBLE = b"\0" * 128 + b"DICM"
+
+
 def file_meta(sop_class_uid: str, sop_instance_uid: str, transfer_syntax_uid: str,
               implementation_class_uid: str, implementation_version_name: str) -> bytes:
     """Preamble, ``DICM`` prefix and File Meta Information group (PS3.10 7.1)."""
-    body = encode_dataset({
-        0x00020001: ("OB", b"\x00\x01"),
-        0x00020002: ("UI", sop_class_uid),
-        0x00020003: ("UI", sop_instance_uid),
-        0x00020010: ("UI", transfer_syntax_uid),
-        0x00020012: ("UI", implementation_class_uid),
-        0x00020013: ("SH", implementation_version_name),
-    }, "ascii")
-    return b"\0" * 128 + b"DICM" + encode_element(0x00020000, "UL", len(body)) + body
+    key = (sop_class_uid, transfer_syntax_uid, implementation_class_uid, implementation_version_name)
+    parts = _META_PARTS.get(key)
+    if parts is None:  # everything but the SOP Instance UID is the same for every file
+        if len(_META_PARTS) > 256:
+            _META_PARTS.clear()
+        parts = _META_PARTS[key] = (
+            encode_dataset({0x00020001: ("OB", b"\x00\x01"), 0x00020002: ("UI", sop_class_uid)}, "ascii"),
+            encode_dataset({0x00020010: ("UI", transfer_syntax_uid), 0x00020012: ("UI", implementation_class_uid),
+                            0x00020013: ("SH", implementation_version_name)}, "ascii"),
+        )
+    head, tail = parts
+    instance = encode_element(0x00020003, "UI", sop_instance_uid, "ascii")
+    length = encode_element(0x00020000, "UL", len(head) + len(instance) + len(tail))
+    return b"".join((_PREAMBLE, length, head, instance, tail))
 
 
 def encapsulated_pixel_data(frames: Sequence[Sequence[bytes | memoryview]]) -> list[bytes | memoryview]:

@@ -43,6 +43,41 @@ def read_jpeg(data: bytes | bytearray | memoryview, options: JpegOptions = JpegO
             raise UnsupportedInputError(str(exc)) from None
         raise InputError(str(exc)) from None
 
+    # What DICOM makes of the stream depends on a few header fields only, which the files of a
+    # batch usually share: the decision is cached by them.
+    key = (info["sof"], info["precision"], tuple(info["components"]), info["adobe_transform"],
+           info["jfif"] is not None, info["selection_value"], options)
+    described = _DESCRIPTIONS.get(key)
+    if described is None:
+        described = _describe(info, options)
+        if len(_DESCRIPTIONS) > 1024:
+            _DESCRIPTIONS.clear()
+        _DESCRIPTIONS[key] = described
+    transfer_syntax, lossy, photometric, bits_allocated, notes = described
+
+    notes = list(notes)
+    removed = info["removed"]
+    if removed:
+        notes.append(f"removed {len(removed)} APPn segment(s), {sum(b - a for a, b in removed)} bytes")
+    if info["appended_image"] >= 0:
+        notes.append(f"dropped a second image appended after the EOI at byte {info['appended_image']} "
+                     "(multi-picture/MPO file): only the first image is stored")
+    elif info["eoi"] + 2 < len(data):
+        notes.append(f"dropped {len(data) - info['eoi'] - 2} bytes after the final EOI")
+
+    view = memoryview(data)
+    return ImageSource(
+        [[view[a:b] for a, b in info["kept"]]], transfer_syntax, info["rows"], info["columns"],
+        len(info["components"]), photometric, bits_allocated, info["precision"],
+        lossy=lossy, lossy_method="ISO_10918_1" if lossy else None, icc_profile=info["icc"], notes=notes)
+
+
+_DESCRIPTIONS: dict = {}
+
+
+def _describe(info: dict, options: JpegOptions) -> tuple[str, bool, str, int, tuple[str, ...]]:
+    """(transfer syntax, lossy, photometric, bits allocated, notes) for a scanned stream, or the
+    reason it is refused."""
     sof, precision = info["sof"], info["precision"]
     components = info["components"]
     notes: list[str] = []
@@ -83,34 +118,7 @@ def read_jpeg(data: bytes | bytearray | memoryview, options: JpegOptions = JpegO
     else:  # pragma: no cover - the scanner refuses everything else
         raise UnsupportedInputError(f"unsupported JPEG frame type 0x{sof:02X}")
 
-    photometric = _photometric(info, lossy)
-    samples = len(components)
-    bits_allocated = 8 if precision <= 8 else 16
-    removed = info["removed"]
-    if removed:
-        notes.append("removed " + ", ".join(f"bytes {a}-{b - 1}" for a, b in removed))
-    if info["appended_image"] >= 0:
-        notes.append(f"dropped a second image appended after the EOI at byte {info['appended_image']} "
-                     "(multi-picture/MPO file): only the first image is stored")
-    elif info["eoi"] + 2 < len(data):
-        notes.append(f"dropped {len(data) - info['eoi'] - 2} bytes after the final EOI")
-
-    view = memoryview(data)
-    chunks = [view[a:b] for a, b in info["kept"]]
-    return ImageSource(
-        frames=[chunks],
-        transfer_syntax=transfer_syntax,
-        rows=info["rows"],
-        columns=info["columns"],
-        samples_per_pixel=samples,
-        photometric=photometric,
-        bits_allocated=bits_allocated,
-        bits_stored=precision,
-        lossy=lossy,
-        lossy_method="ISO_10918_1" if lossy else None,
-        icc_profile=info["icc"],
-        notes=notes,
-    )
+    return transfer_syntax, lossy, _photometric(info, lossy), 8 if precision <= 8 else 16, tuple(notes)
 
 
 def _photometric(info: dict, lossy: bool) -> str:
