@@ -57,8 +57,9 @@ def _assert_one_line_error(res, code, text):
 
 
 @pytest.mark.parametrize("content,code,text", [
-    (b"", 21, "only 0 bytes"),
-    (b"not a jpeg at all", 21, "SOI"),
+    (b"", 21, "empty file"),
+    (b"not a jpeg at all", 21, "neither JPEG nor BMP"),
+    (b"BM" + b"\0" * 30, 21, "BMP"),
     (b"\xff\xd8\xff\xdb\x00\x43" + b"\x00" * 20, 21, "truncated"),
 ])
 def test_bad_input_one_line_and_no_output(tmp_path, content, code, text):
@@ -132,6 +133,33 @@ def test_no_latin1_rejects_non_ascii_value(jpeg, tmp_path):
     import pydicom
 
     assert pydicom.dcmread(tmp_path / "o.dcm").PatientName == "Müller"
+
+
+def test_forced_input_format(tmp_path):
+    src = tmp_path / "x.img"
+    src.write_bytes(b"not a jpeg at all")
+    _assert_one_line_error(run("img2dcm", "-i", "JPEG", str(src), str(tmp_path / "o.dcm")), 21, "SOI")
+    _assert_one_line_error(run("img2dcm", "-i", "TIFF", str(src), str(tmp_path / "o.dcm")), 22, "not supported")
+
+
+def test_bmp_input_detected_and_converted(tmp_path):
+    import numpy as np
+    import pydicom
+    from PIL import Image
+
+    rgb = (np.arange(7 * 5 * 3) * 11 % 256).astype(np.uint8).reshape(5, 7, 3)
+    for name, img, photometric in (("c.bmp", Image.fromarray(rgb), "RGB"),
+                                   ("g.dat", Image.fromarray(rgb[..., 0]).convert("P"), "MONOCHROME2")):
+        src = tmp_path / name
+        img.save(src, "BMP")
+        out = tmp_path / (name + ".dcm")
+        res = run("img2dcm", str(src), str(out))
+        assert res.returncode == 0, res.stderr
+        ds = pydicom.dcmread(out)
+        assert ds.PhotometricInterpretation == photometric
+        assert ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
+        expected = rgb if photometric == "RGB" else rgb[..., 0]
+        assert np.array_equal(ds.pixel_array, expected)
 
 
 def test_disable_options_and_insist_on_jfif(tmp_path):

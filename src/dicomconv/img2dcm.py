@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from . import writer
-from .errors import DicomconvError, OutputError, UnsupportedInputError
+from .errors import DicomconvError, InputError, OutputError, UnsupportedInputError
 from .inputs.jpeg import JpegOptions, read_jpeg
 from .iod import DatasetOptions, dataset_template
 from .options import Options
@@ -20,10 +20,11 @@ NATIVE_TRANSFER_SYNTAXES = frozenset({"1.2.840.10008.1.2.1"})
 
 
 class Img2DcmOptions(Options):
-    """Everything ``img2dcm`` can be told; the defaults are img2dcm's: ``input_format`` (-i, only
-    "JPEG" so far), ``jpeg`` (:class:`JpegOptions`), ``dataset`` (:class:`DatasetOptions`)."""
+    """Everything ``img2dcm`` can be told; the defaults are img2dcm's, except that the input format
+    comes from the file's magic bytes: ``input_format`` (-i: "auto" (default), "JPEG" or "BMP"),
+    ``jpeg`` (:class:`JpegOptions`), ``dataset`` (:class:`DatasetOptions`)."""
 
-    _fields = {"input_format": "JPEG", "jpeg": JpegOptions(), "dataset": DatasetOptions()}
+    _fields = {"input_format": "auto", "jpeg": JpegOptions(), "dataset": DatasetOptions()}
     __slots__ = tuple(_fields)
 
 
@@ -41,12 +42,32 @@ class Conversion:
         self.notes = notes
 
 
+def detect_format(data: bytes | bytearray | memoryview) -> str | None:
+    """The input format from the file's magic bytes: "JPEG", "BMP", or None."""
+    head = bytes(data[:2])
+    if head == b"\xff\xd8":
+        return "JPEG"
+    if head == b"BM":
+        return "BMP"
+    return None
+
+
 def read_image(data: bytes | bytearray | memoryview, options: Img2DcmOptions) -> ImageSource:
-    """Read an input image (only JPEG so far) into an :class:`ImageSource`."""
+    """Read an input image into an :class:`ImageSource`: the format comes from the magic bytes,
+    or from ``options.input_format`` when that is not "auto" (img2dcm's ``-i``)."""
     fmt = options.input_format.upper()
+    if fmt == "AUTO":
+        fmt = detect_format(data) or ""
+        if not fmt:
+            raise InputError(f"not a supported image file (neither JPEG nor BMP; first bytes "
+                             f"{bytes(data[:4]).hex(' ')})" if len(data) else "empty file")
     if fmt in ("JPEG", "JPG"):
         return read_jpeg(data, options.jpeg)
-    raise UnsupportedInputError(f"input format {options.input_format!r} is not supported (JPEG is)")
+    if fmt == "BMP":
+        from .inputs.bmp import read_bmp
+
+        return read_bmp(data)
+    raise UnsupportedInputError(f"input format {options.input_format!r} is not supported (JPEG, BMP)")
 
 
 def encode(source: ImageSource, options: Img2DcmOptions) -> Conversion:
@@ -74,6 +95,13 @@ def jpeg_to_dicom(data: bytes | bytearray | memoryview, options: Img2DcmOptions 
     return b"".join(encode(read_image(data, options), options).chunks)
 
 
+def convert_bytes(data: bytes | bytearray | memoryview, options: Img2DcmOptions | None = None) -> bytes:
+    """Image file bytes → DICOM Part 10 file bytes: the in-memory counterpart of
+    :func:`convert_file` (the same as :func:`jpeg_to_dicom`, under the name every converter's
+    module uses; see :mod:`dicomconv.batch`)."""
+    return jpeg_to_dicom(data, options)
+
+
 def convert_file(src: str | os.PathLike, dst: str | os.PathLike,
                  options: Img2DcmOptions | None = None) -> Conversion:
     """Convert the image file ``src`` into the DICOM file ``dst``, atomically.
@@ -84,12 +112,30 @@ def convert_file(src: str | os.PathLike, dst: str | os.PathLike,
     from .fileio import is_same_file, read_input_stat, write_atomic
 
     options = options or Img2DcmOptions()
-    data, st = read_input_stat(src)
-    if is_same_file(st, dst):
-        raise OutputError(f"{os.fspath(dst)}: is the input file; refusing to overwrite it")
+    fmt = options.input_format.upper()
     try:
-        result = encode(read_image(data, options), options)
+        if fmt == "BMP" or (fmt == "AUTO" and os.fspath(src).lower().endswith(".bmp")):
+            # BMP files are memory-mapped: the unpacker reads the pixels from the page cache
+            from .inputs.bmp import read_bmp_file
+
+            st = os.stat(src)
+            if is_same_file(st, dst):
+                raise OutputError(f"{os.fspath(dst)}: is the input file; refusing to overwrite it")
+            source = read_bmp_file(src)
+        else:
+            data, st = read_input_stat(src)
+            if is_same_file(st, dst):
+                raise OutputError(f"{os.fspath(dst)}: is the input file; refusing to overwrite it")
+            source = read_image(data, options)
+        result = encode(source, options)
+    except OutputError:
+        raise
+    except OSError as exc:
+        raise InputError(f"{os.fspath(src)}: cannot read: {exc.strerror or exc}") from None
     except DicomconvError as exc:
-        raise type(exc)(f"{os.fspath(src)}: {exc}") from None
+        message = str(exc)
+        if message.startswith(os.fspath(src)):
+            raise
+        raise type(exc)(f"{os.fspath(src)}: {message}") from None
     write_atomic(dst, result.chunks)
     return result

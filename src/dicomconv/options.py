@@ -38,6 +38,18 @@ class Options:
     def __hash__(self) -> int:
         return self._hash
 
+    def __reduce__(self):
+        # Pickle by the field values and rebuild through __init__ in the receiving process: the
+        # default slot-state pickling would call the refused __setattr__, and the cached hash
+        # must be recomputed there (string hashes differ between processes with hash
+        # randomisation, e.g. spawned or Dask workers).
+        return _rebuild, (type(self), tuple(getattr(self, n) for n in self._fields))
+
     def __repr__(self) -> str:
         args = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields if getattr(self, n) != self._fields[n])
         return f"{type(self).__name__}({args})"
+
+
+def _rebuild(cls, values: tuple):
+    """Unpickle an :class:`Options` record (see ``Options.__reduce__``)."""
+    return cls(**dict(zip(cls._fields, values)))

@@ -14,15 +14,15 @@ PROG = "dicomconv img2dcm"
 
 COMMAND = Command(
     PROG,
-    "Convert an image file (JPEG) into DICOM; the JPEG stream is stored as it is, never decoded "
-    "and re-encoded.",
+    "Convert an image file (JPEG, BMP) into DICOM; a JPEG stream is stored as it is, never decoded "
+    "and re-encoded; BMP pixels are unpacked natively.",
     params=[("imgfile-in", "image file to be imported"), ("dcmfile-out", "DICOM output file")],
     options=[
         Opt("-q --quiet", "log", const="quiet", help="quiet mode, print no warnings and errors", group="general"),
         Opt("-v --verbose", "log", const="verbose", help="verbose mode, print processing details", group="general"),
         Opt("-d --debug", "log", const="debug", help="debug mode, print debug information", group="general"),
         Opt("-i --input-format", "input_format", "value", metavar="FORMAT",
-            help="input file format: JPEG (default)", group="general"),
+            help="input file format: auto (default: from the magic bytes), JPEG, BMP", group="general"),
         Opt("-dp --disable-progr", "disable_progr", help="disable support for progressive JPEG", group="JPEG format"),
         Opt("-de --disable-ext", "disable_ext", help="disable support for extended sequential JPEG",
             group="JPEG format"),
@@ -55,7 +55,7 @@ COMMAND = Command(
         Opt("-vlp --vl-photo", "sop_class", const="vlp", help="write Visible Light Photographic SOP class",
             group="target SOP class"),
     ],
-    defaults={"log": "warn", "input_format": "JPEG", "disable_progr": False, "disable_ext": False,
+    defaults={"log": "warn", "input_format": "auto", "disable_progr": False, "disable_ext": False,
               "insist_on_jfif": False, "keep_appn": False, "checks": True, "type2": True, "type1": True,
               "latin1": True, "key": [], "uid_root": None, "sop_class": "sc"},
 )
