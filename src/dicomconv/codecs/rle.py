@@ -156,11 +156,12 @@ def decode(src: Dataset | bytes | bytearray | memoryview, rows: int | None = Non
     if rows is None or columns is None or bits_allocated is None:
         raise TypeError("rows, columns and bits_allocated are required for a bytes source")
 
-    data = memoryview(src).cast("B")
+    data = src if isinstance(src, bytes) else memoryview(src).cast("B")
     if data[:4] == _ITEM_TAG:
         from pydicom.encaps import generate_frames
 
-        frames = generate_frames(bytes(data), number_of_frames=number_of_frames)
+        frames = generate_frames(data if isinstance(data, bytes) else bytes(data),
+                                 number_of_frames=number_of_frames)
         count = number_of_frames
     else:
         if (number_of_frames or 1) != 1:
