@@ -135,6 +135,8 @@ def scenarios(inputs: bs.Inputs, dirs: bs.OutDirs, scale: float, cli: list[str])
         files_prepare([inputs.large]), cleanup, files_check,
         f"convert_file {inputs.manifest['large_bytes'] / 1e6:.1f} MB", "read+write")
 
+    out.update(rle_scenarios(n))
+
     img2dcm = bs.reference_img2dcm()
     if img2dcm is None:
         out["cli_vs_img2dcm"] = "DCMTK img2dcm is not on PATH (install dcmtk to measure this ratio)"
@@ -158,6 +160,55 @@ def scenarios(inputs: bs.Inputs, dirs: bs.OutDirs, scale: float, cli: list[str])
                 "python -S -c pass": lambda ctx: bs.run_cmd([sys.executable, "-S", "-c", "pass"]),
                 "python -c pass": lambda ctx: bs.run_cmd([sys.executable, "-c", "pass"]),
             })
+    return out
+
+
+def rle_scenarios(n: Callable[[int], int]) -> dict[str, Scenario | str]:
+    """RLE Lossless (issue 5): our codec against pylibjpeg-rle (decode) and python-gdcm (encode)
+    on a generated smooth 16-bit 2048x2048 phantom with noise, in process."""
+    import numpy as np
+
+    import bench_rle as br
+    from dicomconv._native.rle import decode_frame, encode_frame
+
+    out: dict[str, Scenario | str] = {}
+    rng = np.random.default_rng(2026)
+    image = br.phantom(2048, rng)
+    rows, columns = image.shape
+    raw = np.ascontiguousarray(image).tobytes()
+    encoded = encode_frame(raw, rows, columns, 1, 16)
+    if decode_frame(encoded, rows, columns, 1, 16) != raw:
+        raise AssertionError("our RLE round trip failed")
+
+    def nothing():
+        return None
+
+    def no_check(who, ctx):
+        return None
+
+    if br.plr_decode is None:
+        out["rle_decode_vs_pylibjpeg_rle"] = "pylibjpeg-rle is not installed (pip install pylibjpeg-rle)"
+    else:
+        if bytes(br.plr_decode(encoded, rows * columns, 16, "<")) != raw:
+            raise AssertionError("pylibjpeg-rle does not decode our RLE to the same pixels")
+        out["rle_decode_vs_pylibjpeg_rle"] = Scenario(
+            "rle_decode_vs_pylibjpeg_rle", n(15),
+            lambda ctx: [decode_frame(encoded, rows, columns, 1, 16, planar_configuration=1) for _ in range(4)],
+            lambda ctx: [br.plr_decode(encoded, rows * columns, 16, "<") for _ in range(4)],
+            nothing, lambda ctx: None, no_check,
+            "dicomconv RLE decode x4 (2048^2 16-bit)", "pylibjpeg-rle decode x4")
+    if br.gdcm is None:
+        out["rle_encode_vs_gdcm"] = "python-gdcm is not installed (pip install python-gdcm)"
+    else:
+        _, fragments = br.gdcm_encode(raw, rows, columns, 1, 16, 1)
+        if len(encoded) > br.padded_even(fragments[0]):
+            raise AssertionError(f"our RLE ({len(encoded)} B) is larger than GDCM's ({len(fragments[0])} B)")
+        out["rle_encode_vs_gdcm"] = Scenario(
+            "rle_encode_vs_gdcm", n(9),
+            lambda ctx: encode_frame(raw, rows, columns, 1, 16),
+            lambda ctx: br.gdcm_encode(raw, rows, columns, 1, 16, 1),
+            nothing, lambda ctx: None, no_check,
+            "dicomconv RLE encode (2048^2 16-bit)", "python-gdcm ImageChangeTransferSyntax")
     return out
 
 
