@@ -58,7 +58,7 @@ def _assert_one_line_error(res, code, text):
 
 @pytest.mark.parametrize("content,code,text", [
     (b"", 21, "empty file"),
-    (b"not a jpeg at all", 21, "neither JPEG nor BMP"),
+    (b"not a jpeg at all", 21, "not JPEG, BMP, PNG, TIFF or PNM"),
     (b"BM" + b"\0" * 30, 21, "BMP"),
     (b"\xff\xd8\xff\xdb\x00\x43" + b"\x00" * 20, 21, "truncated"),
 ])
@@ -139,7 +139,7 @@ def test_forced_input_format(tmp_path):
     src = tmp_path / "x.img"
     src.write_bytes(b"not a jpeg at all")
     _assert_one_line_error(run("img2dcm", "-i", "JPEG", str(src), str(tmp_path / "o.dcm")), 21, "SOI")
-    _assert_one_line_error(run("img2dcm", "-i", "TIFF", str(src), str(tmp_path / "o.dcm")), 22, "not supported")
+    _assert_one_line_error(run("img2dcm", "-i", "GIF", str(src), str(tmp_path / "o.dcm")), 22, "not supported")
 
 
 def test_bmp_input_detected_and_converted(tmp_path):

@@ -52,6 +52,7 @@ _ENTRIES: dict[str, tuple[int, str]] = {
     "SecondaryCaptureDeviceManufacturer": (0x00181016, "LO"),
     "SecondaryCaptureDeviceManufacturerModelName": (0x00181018, "LO"),
     "SecondaryCaptureDeviceSoftwareVersions": (0x00181019, "LO"),
+    "PageNumberVector": (0x00182001, "IS"),
     "StudyInstanceUID": (0x0020000D, "UI"),
     "SeriesInstanceUID": (0x0020000E, "UI"),
     "StudyID": (0x00200010, "SH"),

@@ -10,6 +10,7 @@ import os
 from . import writer
 from .errors import DicomconvError, InputError, OutputError, UnsupportedInputError
 from .inputs.jpeg import JpegOptions, read_jpeg
+from .inputs.raw import RawOptions
 from .iod import DatasetOptions, dataset_template
 from .options import Options
 from .source import ImageSource
@@ -21,10 +22,12 @@ NATIVE_TRANSFER_SYNTAXES = frozenset({"1.2.840.10008.1.2.1"})
 
 class Img2DcmOptions(Options):
     """Everything ``img2dcm`` can be told; the defaults are img2dcm's, except that the input format
-    comes from the file's magic bytes: ``input_format`` (-i: "auto" (default), "JPEG" or "BMP"),
-    ``jpeg`` (:class:`JpegOptions`), ``dataset`` (:class:`DatasetOptions`)."""
+    comes from the file's magic bytes: ``input_format`` (-i: "auto" (default), "JPEG", "BMP", "PNG",
+    "TIFF", "PNM" or "RAW"; raw input is never detected), ``jpeg`` (:class:`JpegOptions`),
+    ``dataset`` (:class:`DatasetOptions`), ``raw`` (:class:`~dicomconv.inputs.raw.RawOptions`: what
+    ``-i RAW`` input is)."""
 
-    _fields = {"input_format": "auto", "jpeg": JpegOptions(), "dataset": DatasetOptions()}
+    _fields = {"input_format": "auto", "jpeg": JpegOptions(), "dataset": DatasetOptions(), "raw": RawOptions()}
     __slots__ = tuple(_fields)
 
 
@@ -43,12 +46,21 @@ class Conversion:
 
 
 def detect_format(data: bytes | bytearray | memoryview) -> str | None:
-    """The input format from the file's magic bytes: "JPEG", "BMP", or None."""
-    head = bytes(data[:2])
-    if head == b"\xff\xd8":
+    """The input format from the file's magic bytes: "JPEG", "BMP", "PNG", "TIFF", "PNM", or None."""
+    head = bytes(data[:8])
+    if head[:2] == b"\xff\xd8":
         return "JPEG"
-    if head == b"BM":
+    if head[:2] == b"BM":
         return "BMP"
+    if head == b"\x89PNG\r\n\x1a\n":
+        return "PNG"
+    if head[:4] in (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+"):   # classic TIFF and BigTIFF
+        return "TIFF"
+    if head[:1] == b"P":
+        from .inputs.pnm import is_pnm
+
+        if is_pnm(head):        # P4/P5/P6 are read; P1-P3 (plain) and P7 (PAM) are refused by the reader
+            return "PNM"
     return None
 
 
@@ -59,7 +71,7 @@ def read_image(data: bytes | bytearray | memoryview, options: Img2DcmOptions) ->
     if fmt == "AUTO":
         fmt = detect_format(data) or ""
         if not fmt:
-            raise InputError(f"not a supported image file (neither JPEG nor BMP; first bytes "
+            raise InputError(f"not a supported image file (not JPEG, BMP, PNG, TIFF or PNM; first bytes "
                              f"{bytes(data[:4]).hex(' ')})" if len(data) else "empty file")
     if fmt in ("JPEG", "JPG"):
         return read_jpeg(data, options.jpeg)
@@ -67,7 +79,24 @@ def read_image(data: bytes | bytearray | memoryview, options: Img2DcmOptions) ->
         from .inputs.bmp import read_bmp
 
         return read_bmp(data)
-    raise UnsupportedInputError(f"input format {options.input_format!r} is not supported (JPEG, BMP)")
+    if fmt == "PNG":
+        from .inputs.pillow import read_png
+
+        return read_png(data)
+    if fmt in ("TIFF", "TIF"):
+        from .inputs.pillow import read_tiff
+
+        return read_tiff(data)
+    if fmt in ("PNM", "PGM", "PPM", "PBM"):
+        from .inputs.pnm import read_pnm
+
+        return read_pnm(data)
+    if fmt == "RAW":
+        from .inputs.raw import read_raw_options
+
+        return read_raw_options(data, options.raw)
+    raise UnsupportedInputError(f"input format {options.input_format!r} is not supported "
+                                f"(JPEG, BMP, PNG, TIFF, PNM, RAW)")
 
 
 def encode(source: ImageSource, options: Img2DcmOptions) -> Conversion:

@@ -116,17 +116,32 @@ class DatasetOptions(Options):
 def choose_sop_class(source: ImageSource, which: str) -> str:
     """The SOP Class UID for ``which`` ("sc", "nsc", "vlp" or a UID) and this image.
 
-    For "nsc" the multi-frame SC class follows bit depth and colour (PS3.3 A.8.2-A.8.5).
+    For "nsc" the multi-frame SC class follows bit depth and colour (PS3.3 A.8.2-A.8.5). Several
+    frames with "sc" also get a multi-frame SC class: the Secondary Capture Image IOD (A.8.1) has
+    no Multi-frame Module.
     """
+    multi = source.number_of_frames > 1
     if which == "sc":
-        return SC
+        if not multi:
+            return SC
+        which = "nsc"
+        if source.pixel_representation == 0:
+            source.notes.append(f"{source.number_of_frames} frames: stored as a multi-frame Secondary Capture "
+                                "class (the Secondary Capture Image IOD holds one frame)")
     if which == "vlp":
+        if multi:
+            raise UnsupportedInputError("the VL Photographic Image IOD holds one frame (PS3.3 A.32.4); "
+                                        "use -nsc for several frames")
         if source.bits_allocated != 8:
             raise UnsupportedInputError(
                 f"VL Photographic images must have 8 bits per sample (PS3.3 C.8.12.1), "
                 f"this image has {source.bits_stored}")
         return VL_PHOTOGRAPHIC
     if which == "nsc":
+        if source.pixel_representation != 0:
+            raise UnsupportedInputError(
+                "the multi-frame Secondary Capture classes need unsigned pixel data (PS3.3 C.8.6.3); "
+                + ("signed images can only be stored one frame per file (-sc)" if multi else "use -sc"))
         if source.samples_per_pixel == 1:
             return MF_GRAYSCALE_BYTE_SC if source.bits_allocated == 8 else MF_GRAYSCALE_WORD_SC
         if source.bits_allocated != 8:
@@ -202,6 +217,11 @@ def _build(source: ImageSource, options: DatasetOptions, sop_class: str) -> dict
         put("SecondaryCaptureDeviceManufacturer", "dicomconv")
     if sop_class in (MF_SINGLE_BIT_SC, MF_GRAYSCALE_BYTE_SC, MF_GRAYSCALE_WORD_SC, MF_TRUE_COLOR_SC):
         put("NumberOfFrames", _PerFile("frames"))   # Multi-frame Module C.7.6.6
+        if source.number_of_frames > 1:
+            # SC Multi-frame Image Module C.8.6.3: Frame Increment Pointer is 1C (several frames);
+            # frames of converted images are pages: Page Number Vector 1..N
+            put("FrameIncrementPointer", 0x00182001)
+            put("PageNumberVector", _PerFile("pages"))
 
     # Image Pixel Module, PS3.3 C.7.6.3
     put("SamplesPerPixel", source.samples_per_pixel)
@@ -366,6 +386,8 @@ class DatasetTemplate:
             return _ds(source.lossy_ratio)
         if kind == "icc":
             return source.icc_profile
+        if kind == "pages":
+            return "\\".join(str(i) for i in range(1, source.number_of_frames + 1))
         return str(source.number_of_frames)  # frames
 
 
@@ -382,7 +404,7 @@ def dataset_template(source: ImageSource, options: DatasetOptions) -> DatasetTem
     _check_photometric(source, sop_class)
     key = (options, sop_class, source.photometric, source.samples_per_pixel, source.bits_allocated,
            source.bits_stored, source.pixel_representation, source.planar_configuration, source.lossy,
-           source.lossy_method, bool(source.icc_profile))
+           source.lossy_method, bool(source.icc_profile), source.number_of_frames > 1)
     template = _TEMPLATES.get(key)
     if template is None:
         if len(_TEMPLATES) > 256:

@@ -14,20 +14,35 @@ PROG = "dicomconv img2dcm"
 
 COMMAND = Command(
     PROG,
-    "Convert an image file (JPEG, BMP) into DICOM; a JPEG stream is stored as it is, never decoded "
-    "and re-encoded; BMP pixels are unpacked natively.",
+    "Convert an image file (JPEG, BMP, PNG, TIFF, PNM, raw) into DICOM; a JPEG stream is stored as it "
+    "is, never decoded and re-encoded; BMP and PNM pixels are unpacked natively, PNG and TIFF through "
+    "Pillow; raw pixels (-i RAW) are described with --size, --depth, --spp, --endian, --sign and "
+    "--offset.",
     params=[("imgfile-in", "image file to be imported"), ("dcmfile-out", "DICOM output file")],
     options=[
         Opt("-q --quiet", "log", const="quiet", help="quiet mode, print no warnings and errors", group="general"),
         Opt("-v --verbose", "log", const="verbose", help="verbose mode, print processing details", group="general"),
         Opt("-d --debug", "log", const="debug", help="debug mode, print debug information", group="general"),
         Opt("-i --input-format", "input_format", "value", metavar="FORMAT",
-            help="input file format: auto (default: from the magic bytes), JPEG, BMP", group="general"),
+            help="input file format: auto (default: from the magic bytes), JPEG, BMP, PNG, TIFF, PNM, RAW",
+            group="general"),
         Opt("-dp --disable-progr", "disable_progr", help="disable support for progressive JPEG", group="JPEG format"),
         Opt("-de --disable-ext", "disable_ext", help="disable support for extended sequential JPEG",
             group="JPEG format"),
         Opt("-jf --insist-on-jfif", "insist_on_jfif", help="insist on JFIF header existence", group="JPEG format"),
         Opt("-ka --keep-appn", "keep_appn", help="keep APPn sections (except JFIF)", group="JPEG format"),
+        Opt("--size", "raw_size", "value", metavar="W,H", help="raw input: width and height in pixels (required)",
+            group="raw input (-i RAW)"),
+        Opt("--depth", "raw_depth", "value", metavar="8|16", help="raw input: bits per sample (default: 8)",
+            group="raw input (-i RAW)"),
+        Opt("--spp", "raw_spp", "value", metavar="1|3", help="raw input: samples per pixel, 1 grey or 3 RGB "
+            "(default: 1)", group="raw input (-i RAW)"),
+        Opt("--endian", "raw_endian", "value", metavar="LSB|MSB",
+            help="raw input: byte order of 16-bit samples (default: LSB)", group="raw input (-i RAW)"),
+        Opt("--sign", "raw_sign", help="raw input: samples are signed (two's complement; grey only)",
+            group="raw input (-i RAW)"),
+        Opt("--offset", "raw_offset", "value", metavar="N", help="raw input: bytes to skip first (default: 0)",
+            group="raw input (-i RAW)"),
         Opt("--do-checks", "checks", const=True, help="enable attribute validity checking (default)",
             group="attribute checking"),
         Opt("--no-checks", "checks", const=False, help="disable attribute validity checking",
@@ -57,7 +72,8 @@ COMMAND = Command(
     ],
     defaults={"log": "warn", "input_format": "auto", "disable_progr": False, "disable_ext": False,
               "insist_on_jfif": False, "keep_appn": False, "checks": True, "type2": True, "type1": True,
-              "latin1": True, "key": [], "uid_root": None, "sop_class": "sc"},
+              "latin1": True, "key": [], "uid_root": None, "sop_class": "sc", "raw_size": None, "raw_depth": None,
+              "raw_spp": None, "raw_endian": None, "raw_sign": False, "raw_offset": None},
 )
 
 
@@ -80,8 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             return fail_usage(COMMAND, str(exc))
 
+    try:
+        raw = raw_options(args)
+    except ValueError as exc:
+        return fail_usage(COMMAND, str(exc))
+
     options = Img2DcmOptions(
         input_format=args["input_format"],
+        raw=raw,
         jpeg=JpegOptions(disable_progressive=args["disable_progr"], disable_extended=args["disable_ext"],
                          insist_on_jfif=args["insist_on_jfif"], keep_appn=args["keep_appn"]),
         dataset=DatasetOptions(sop_class=args["sop_class"], keys=tuple(args["key"]), do_checks=args["checks"],
@@ -98,3 +120,51 @@ def main(argv: list[str] | None = None) -> int:
         for note in result.notes:
             print(f"{PROG}: {note}", file=sys.stderr)
     return 0
+
+
+_RAW_OPTIONS = ("raw_size", "raw_depth", "raw_spp", "raw_endian", "raw_sign", "raw_offset")
+
+
+def raw_options(args: dict):
+    """The :class:`~dicomconv.inputs.raw.RawOptions` of ``-i RAW`` from the parsed arguments.
+
+    Raises ``ValueError`` (a usage error) for a missing or malformed value, or for raw options
+    given without ``-i RAW``.
+    """
+    from ..inputs.raw import RawOptions
+
+    if str(args["input_format"]).upper() != "RAW":
+        given = [name for name in _RAW_OPTIONS if args[name] not in (None, False)]
+        if given:
+            names = ", ".join("--" + name[4:] for name in given)
+            raise ValueError(f"{names}: only for raw input (-i RAW)")
+        return RawOptions()
+    if args["raw_size"] is None:
+        raise ValueError("raw input (-i RAW) needs --size W,H")
+    width, _, height = args["raw_size"].replace("x", ",").partition(",")
+    values = {"width": _number("--size", width, 1, 0xFFFF), "height": _number("--size", height, 1, 0xFFFF),
+              "signed": args["raw_sign"]}
+    if args["raw_depth"] is not None:
+        values["depth"] = _number("--depth", args["raw_depth"], 8, 16, (8, 16))
+    if args["raw_spp"] is not None:
+        values["samples"] = _number("--spp", args["raw_spp"], 1, 3, (1, 3))
+    if args["raw_endian"] is not None:
+        endian = args["raw_endian"].upper()
+        if endian not in ("LSB", "MSB"):
+            raise ValueError(f"--endian: LSB or MSB, not {args['raw_endian']!r}")
+        values["endian"] = endian
+    if args["raw_offset"] is not None:
+        values["offset"] = _number("--offset", args["raw_offset"], 0, None)
+    return RawOptions(**values)
+
+
+def _number(option: str, text: str, low: int, high: int | None, allowed: tuple = ()) -> int:
+    text = text.strip()
+    if not text.isdigit():
+        raise ValueError(f"{option}: {text!r} is not a whole number")
+    value = int(text)
+    if allowed and value not in allowed:
+        raise ValueError(f"{option}: {' or '.join(map(str, allowed))}, not {value}")
+    if value < low or (high is not None and value > high):
+        raise ValueError(f"{option}: {value} is out of range ({low}..{high if high is not None else ''})")
+    return value
