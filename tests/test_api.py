@@ -71,7 +71,7 @@ def test_twelve_bit_refused_for_vlp_and_true_color_rules():
 
     src = ImageSource(frames=[[b""]], transfer_syntax="1.2.840.10008.1.2.4.51", rows=1, columns=1,
                       samples_per_pixel=3, photometric="YBR_FULL_422", bits_allocated=16, bits_stored=12)
-    with pytest.raises(UnsupportedInputError, match="8 bits"):
+    with pytest.raises(UnsupportedInputError, match="8-bit samples"):
         choose_sop_class(src, "vlp")
     with pytest.raises(UnsupportedInputError, match="True Color"):
         choose_sop_class(src, "nsc")

@@ -58,7 +58,7 @@ def _assert_one_line_error(res, code, text):
 
 @pytest.mark.parametrize("content,code,text", [
     (b"", 21, "empty file"),
-    (b"not a jpeg at all", 21, "not JPEG, BMP, PNG, TIFF or PNM"),
+    (b"not a jpeg at all", 21, "not JPEG, JPEG-LS, JPEG 2000, BMP, PNG, TIFF or PNM"),
     (b"BM" + b"\0" * 30, 21, "BMP"),
     (b"\xff\xd8\xff\xdb\x00\x43" + b"\x00" * 20, 21, "truncated"),
 ])

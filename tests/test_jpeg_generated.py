@@ -268,7 +268,7 @@ SOP_CASES = {
     ("adobe_rgb", "nsc"): "stream holds RGB",
     ("adobe_rgb", "vlp"): "stream holds RGB",
     ("lossless12_sv1", "sc"): SC, ("lossless12_sv1", "nsc"): NSC_WORD,
-    ("lossless12_sv1", "vlp"): "8 bits per sample",
+    ("lossless12_sv1", "vlp"): "unsigned 8-bit samples",
     ("444", "sc"): SC,
     ("444", "nsc"): "stream holds YBR_FULL",
     ("444", "vlp"): "stream holds YBR_FULL",

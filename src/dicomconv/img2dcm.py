@@ -45,14 +45,22 @@ class Conversion:
         self.notes = notes
 
 
+JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  \r\n\x87\n"   # ISO 15444-1 I.5.1 signature box
+
+
 def detect_format(data: bytes | bytearray | memoryview) -> str | None:
-    """The input format from the file's magic bytes: "JPEG", "BMP", "PNG", "TIFF", "PNM", or None."""
-    head = bytes(data[:8])
+    """The input format from the file's magic bytes: "JPEG" (which may turn out to be JPEG-LS,
+    see :func:`read_image`), "J2K", "JP2", "BMP", "PNG", "TIFF", "PNM", or None."""
+    head = bytes(data[:12])
     if head[:2] == b"\xff\xd8":
         return "JPEG"
+    if head[:4] == b"\xff\x4f\xff\x51":       # SOC then SIZ: a JPEG 2000 codestream
+        return "J2K"
+    if head == JP2_SIGNATURE:
+        return "JP2"
     if head[:2] == b"BM":
         return "BMP"
-    if head == b"\x89PNG\r\n\x1a\n":
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
         return "PNG"
     if head[:4] in (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+"):   # classic TIFF and BigTIFF
         return "TIFF"
@@ -71,10 +79,28 @@ def read_image(data: bytes | bytearray | memoryview, options: Img2DcmOptions) ->
     if fmt == "AUTO":
         fmt = detect_format(data) or ""
         if not fmt:
-            raise InputError(f"not a supported image file (not JPEG, BMP, PNG, TIFF or PNM; first bytes "
+            raise InputError(f"not a supported image file (not JPEG, JPEG-LS, JPEG 2000, BMP, PNG, TIFF or PNM; "
+                             f"first bytes "
                              f"{bytes(data[:4]).hex(' ')})" if len(data) else "empty file")
     if fmt in ("JPEG", "JPG"):
-        return read_jpeg(data, options.jpeg)
+        try:
+            return read_jpeg(data, options.jpeg)
+        except InputError:
+            # JPEG-LS (ISO 14495-1) starts with SOI too; the JPEG scanner refuses it (SOF55 is no
+            # JPEG frame header), so only then is the stream sniffed
+            from ._native.codestreams import sniff
+
+            if sniff(data) != "JPEG-LS":
+                raise
+        fmt = "JPEG-LS"
+    if fmt in ("JPEG-LS", "JLS"):
+        from .inputs.jpegls import read_jpegls
+
+        return read_jpegls(data, keep_appn=options.jpeg.keep_appn)
+    if fmt in ("J2K", "J2C", "JP2", "JPH", "JPEG2000", "HTJ2K"):
+        from .inputs.j2k import read_j2k
+
+        return read_j2k(data)
     if fmt == "BMP":
         from .inputs.bmp import read_bmp
 
@@ -96,7 +122,7 @@ def read_image(data: bytes | bytearray | memoryview, options: Img2DcmOptions) ->
 
         return read_raw_options(data, options.raw)
     raise UnsupportedInputError(f"input format {options.input_format!r} is not supported "
-                                f"(JPEG, BMP, PNG, TIFF, PNM, RAW)")
+                                f"(JPEG, JPEG-LS, J2K, JP2, BMP, PNG, TIFF, PNM, RAW)")
 
 
 def encode(source: ImageSource, options: Img2DcmOptions) -> Conversion:

@@ -132,10 +132,10 @@ def choose_sop_class(source: ImageSource, which: str) -> str:
         if multi:
             raise UnsupportedInputError("the VL Photographic Image IOD holds one frame (PS3.3 A.32.4); "
                                         "use -nsc for several frames")
-        if source.bits_allocated != 8:
+        if source.bits_stored != 8 or source.pixel_representation != 0:
             raise UnsupportedInputError(
-                f"VL Photographic images must have 8 bits per sample (PS3.3 C.8.12.1), "
-                f"this image has {source.bits_stored}")
+                f"VL Photographic images must have unsigned 8-bit samples (PS3.3 C.8.12.1), "
+                f"this image has {'signed ' if source.pixel_representation else ''}{source.bits_stored}-bit samples")
         return VL_PHOTOGRAPHIC
     if which == "nsc":
         if source.pixel_representation != 0:
@@ -143,7 +143,13 @@ def choose_sop_class(source: ImageSource, which: str) -> str:
                 "the multi-frame Secondary Capture classes need unsigned pixel data (PS3.3 C.8.6.3); "
                 + ("signed images can only be stored one frame per file (-sc)" if multi else "use -sc"))
         if source.samples_per_pixel == 1:
-            return MF_GRAYSCALE_BYTE_SC if source.bits_allocated == 8 else MF_GRAYSCALE_WORD_SC
+            if source.bits_allocated == 8:
+                if source.bits_stored != 8:  # C.8.6.3: Grayscale Byte has Bits Stored 8
+                    raise UnsupportedInputError(
+                        f"Multi-frame Grayscale Byte SC needs Bits Stored 8 (PS3.3 C.8.6.3), this image has "
+                        f"{source.bits_stored}; use -sc")
+                return MF_GRAYSCALE_BYTE_SC
+            return MF_GRAYSCALE_WORD_SC
         if source.bits_allocated != 8:
             raise UnsupportedInputError(
                 f"Multi-frame True Color SC needs 8 bits per sample (PS3.3 C.8.6.3), "

@@ -14,9 +14,9 @@ PROG = "dicomconv img2dcm"
 
 COMMAND = Command(
     PROG,
-    "Convert an image file (JPEG, BMP, PNG, TIFF, PNM, raw) into DICOM; a JPEG stream is stored as it "
-    "is, never decoded and re-encoded; BMP and PNM pixels are unpacked natively, PNG and TIFF through "
-    "Pillow; raw pixels (-i RAW) are described with --size, --depth, --spp, --endian, --sign and "
+    "Convert an image file (JPEG, JPEG-LS, JPEG 2000, BMP, PNG, TIFF, PNM, raw) into DICOM; JPEG, "
+    "JPEG-LS and JPEG 2000 streams are stored as they are, never decoded and re-encoded; BMP and "
+    "PNM pixels are unpacked natively, PNG and TIFF through Pillow; raw pixels (-i RAW) are described with --size, --depth, --spp, --endian, --sign and "
     "--offset.",
     params=[("imgfile-in", "image file to be imported"), ("dcmfile-out", "DICOM output file")],
     options=[
@@ -24,7 +24,8 @@ COMMAND = Command(
         Opt("-v --verbose", "log", const="verbose", help="verbose mode, print processing details", group="general"),
         Opt("-d --debug", "log", const="debug", help="debug mode, print debug information", group="general"),
         Opt("-i --input-format", "input_format", "value", metavar="FORMAT",
-            help="input file format: auto (default: from the magic bytes), JPEG, BMP, PNG, TIFF, PNM, RAW",
+            help="input file format: auto (default: from the magic bytes), JPEG, JPEG-LS, J2K, JP2, BMP, "
+                 "PNG, TIFF, PNM, RAW",
             group="general"),
         Opt("-dp --disable-progr", "disable_progr", help="disable support for progressive JPEG", group="JPEG format"),
         Opt("-de --disable-ext", "disable_ext", help="disable support for extended sequential JPEG",
