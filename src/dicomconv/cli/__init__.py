@@ -7,11 +7,12 @@ from __future__ import annotations
 import sys
 
 #: Sub-commands that need nothing outside the standard library and dicomconv itself.
-LIGHT = frozenset({"img2dcm", "demo"})
+LIGHT = frozenset({"img2dcm", "demo", "batch"})  # batch: site is loaded only for its Dask backend
 
 SUBCOMMANDS = {
-    "img2dcm": ("dicomconv.cli.img2dcm", "convert an image (JPEG) into a DICOM file"),
+    "img2dcm": ("dicomconv.cli.img2dcm", "convert an image (JPEG, JPEG-LS, JPEG 2000, BMP, PNG, TIFF, PNM, raw) into DICOM"),
     "demo": ("dicomconv.cli.demo", "generate an example JPEG and convert it"),
+    "batch": ("dicomconv.cli.batch", "convert a folder tree on a worker pool (resumable, with a report)"),
 }
 
 

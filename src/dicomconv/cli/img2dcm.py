@@ -85,32 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         return fail_usage(COMMAND, str(exc))
 
     from ..errors import DicomconvError
-    from ..img2dcm import Img2DcmOptions, convert_file
-    from ..inputs.jpeg import JpegOptions
-    from ..iod import DatasetOptions
-
-    if args["uid_root"] is not None:
-        from ..uids import new_uid
-
-        try:
-            new_uid(args["uid_root"])  # validates the root before any work
-        except ValueError as exc:
-            return fail_usage(COMMAND, str(exc))
+    from ..img2dcm import convert_file
 
     try:
-        raw = raw_options(args)
+        options = build_options(args)
     except ValueError as exc:
         return fail_usage(COMMAND, str(exc))
-
-    options = Img2DcmOptions(
-        input_format=args["input_format"],
-        raw=raw,
-        jpeg=JpegOptions(disable_progressive=args["disable_progr"], disable_extended=args["disable_ext"],
-                         insist_on_jfif=args["insist_on_jfif"], keep_appn=args["keep_appn"]),
-        dataset=DatasetOptions(sop_class=args["sop_class"], keys=tuple(args["key"]), do_checks=args["checks"],
-                               insert_type2=args["type2"], invent_type1=args["type1"], latin1=args["latin1"],
-                               uid_root=args["uid_root"]),
-    )
     try:
         result = convert_file(args["imgfile_in"], args["dcmfile_out"], options)
     except DicomconvError as exc:
@@ -121,6 +101,35 @@ def main(argv: list[str] | None = None) -> int:
         for note in result.notes:
             print(f"{PROG}: {note}", file=sys.stderr)
     return 0
+
+
+#: every option destination of COMMAND that build_options turns into Img2DcmOptions (a test
+#: checks that none is forgotten, here or in ``dicomconv batch img2dcm``)
+OPTION_DESTS = frozenset({"input_format", "disable_progr", "disable_ext", "insist_on_jfif", "keep_appn", "checks",
+                          "type2", "type1", "latin1", "key", "uid_root", "sop_class", "raw_size", "raw_depth",
+                          "raw_spp", "raw_endian", "raw_sign", "raw_offset"})
+
+
+def build_options(args: dict):
+    """The :class:`~dicomconv.img2dcm.Img2DcmOptions` for parsed arguments; ``ValueError`` (a
+    usage error) for an invalid UID root or raw-input option."""
+    from ..img2dcm import Img2DcmOptions
+    from ..inputs.jpeg import JpegOptions
+    from ..iod import DatasetOptions
+
+    if args["uid_root"] is not None:
+        from ..uids import new_uid
+
+        new_uid(args["uid_root"])  # validates the root before any work
+    return Img2DcmOptions(
+        input_format=args["input_format"],
+        raw=raw_options(args),
+        jpeg=JpegOptions(disable_progressive=args["disable_progr"], disable_extended=args["disable_ext"],
+                         insist_on_jfif=args["insist_on_jfif"], keep_appn=args["keep_appn"]),
+        dataset=DatasetOptions(sop_class=args["sop_class"], keys=tuple(args["key"]), do_checks=args["checks"],
+                               insert_type2=args["type2"], invent_type1=args["type1"], latin1=args["latin1"],
+                               uid_root=args["uid_root"]),
+    )
 
 
 _RAW_OPTIONS = ("raw_size", "raw_depth", "raw_spp", "raw_endian", "raw_sign", "raw_offset")
