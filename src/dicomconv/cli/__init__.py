@@ -13,6 +13,7 @@ SUBCOMMANDS = {
     "img2dcm": ("dicomconv.cli.img2dcm", "convert an image (JPEG, JPEG-LS, JPEG 2000, BMP, PNG, TIFF, PNM, raw) into DICOM"),
     "demo": ("dicomconv.cli.demo", "generate an example JPEG and convert it"),
     "batch": ("dicomconv.cli.batch", "convert a folder tree on a worker pool (resumable, with a report)"),
+    "transcode": ("dicomconv.cli.transcode", "re-encode the pixel data of a DICOM file (RLE, native, fragments)"),
 }
 
 
