@@ -109,7 +109,10 @@ def test_usage_errors_exit_1(jpeg, tmp_path):
     ("StudyInstanceUID=1.2.abc", "not a valid UI"),
     ("Rows=5", "set from the image"),
     ("SeriesNumber=x", "not a valid IS"),
-    ("ReferencedSeriesSequence[0].SeriesInstanceUID=1.2", "sequence paths"),
+    ("PatientName[0].PatientID=1", "must be a sequence"),
+    ("ReferencedSeriesSequence.SeriesInstanceUID=1.2", "must be a sequence with an item number"),
+    ("ReferencedSeriesSequence[0].SeriesInstanceUID=1.2.x", "not a valid UI"),
+    ("ReferencedSeriesSequence[0]=x", "takes no value"),
 ])
 def test_bad_keys(jpeg, tmp_path, key, text):
     res = run("img2dcm", "-k", key, str(jpeg), str(tmp_path / "o.dcm"))

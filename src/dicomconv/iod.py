@@ -105,11 +105,13 @@ class DatasetOptions(Options):
     ``keys``: tuple of -k values, "Keyword=value" or "gggg,eeee=value";
     ``do_checks`` (--do-checks/--no-checks), ``insert_type2`` (+i2/-i2), ``invent_type1``
     (+i1/-i1), ``latin1`` (+l1/-l1): all default True; ``uid_root``: root for invented UIDs
-    (None: 2.25 UUID-derived).
+    (None: 2.25 UUID-derived); templates (paths): ``dataset_from`` (-df), ``study_from`` (-stf),
+    ``series_from`` (-sef); ``instance_inc`` (-ii): Instance Number = the template's + 1.
     """
 
     _fields = {"sop_class": "sc", "keys": (), "do_checks": True, "insert_type2": True,
-               "invent_type1": True, "latin1": True, "uid_root": None}
+               "invent_type1": True, "latin1": True, "uid_root": None, "dataset_from": None,
+               "study_from": None, "series_from": None, "instance_inc": False}
     __slots__ = tuple(_fields)
 
 
@@ -202,13 +204,13 @@ def _build(source: ImageSource, options: DatasetOptions, sop_class: str) -> dict
     values that differ from file to file."""
     modality, required, _ = REQUIREMENTS[sop_class]
     T = dictionary.tag_of
-    el: dict[int, tuple[str, object]] = {}
+    el: dict[int, tuple[str, object]] = _template_elements(options)
 
     def put(keyword, value):
         tag = T(keyword)
         el[tag] = (dictionary.vr_of(tag), value)
 
-    if options.latin1:
+    if options.latin1 and 0x00080005 not in el:  # a template's character set stays: its values are in it
         put("SpecificCharacterSet", "ISO_IR 100")
     put("SOPClassUID", sop_class)
     put("SOPInstanceUID", _UID)
@@ -262,12 +264,14 @@ def _build(source: ImageSource, options: DatasetOptions, sop_class: str) -> dict
             elif type_ == "2" and options.insert_type2:
                 put(keyword, [] if dictionary.vr_of(tag) == "SQ" else "")
 
+    # --key last, after everything else (img2dcm man page, example 4: -k overrides the template)
+    if options.keys:
+        from .keys import apply_key  # (imports re: only when --key is used)
     for key in options.keys:
-        tag, vr, value = parse_key(key)
+        tag = apply_key(el, key)
         if tag in _PIXEL_TAGS:
             raise AttributeValueError(
                 f"--key {key!r}: {dictionary.keyword_of(tag)} is set from the image and cannot be given")
-        el[tag] = (vr, value)
 
     if options.do_checks:
         for keyword, type_, _ in _PATIENT_STUDY_SERIES + required:
@@ -280,6 +284,28 @@ def _build(source: ImageSource, options: DatasetOptions, sop_class: str) -> dict
                     f"--invent-type1)")
     if el.get(T("SOPInstanceUID"), (None, ""))[1] in ("", None):
         raise AttributeValueError("SOPInstanceUID must not be empty")
+    return el
+
+
+def _template_elements(options: DatasetOptions) -> dict:
+    """Elements taken over from template files (-df, then -stf/-sef, then -ii), PS3.3 as img2dcm."""
+    if not (options.dataset_from or options.study_from or options.series_from):
+        if options.instance_inc:
+            raise AttributeValueError("--instance-inc needs a template (-df, -stf or -sef)")
+        return {}
+    from . import templates
+
+    el: dict = {}
+    if options.dataset_from:
+        el.update(templates.dataset_elements(options.dataset_from))
+    if options.study_from and options.series_from:
+        raise AttributeValueError("--study-from and --series-from exclude each other")
+    if options.study_from or options.series_from:
+        el.update(templates.study_elements(options.series_from or options.study_from,
+                                           with_series=bool(options.series_from)))
+    if options.instance_inc:
+        number = templates.instance_number(options.series_from or options.study_from or options.dataset_from)
+        el[0x00200013] = ("IS", str(number + 1 if number is not None else 1))
     return el
 
 
@@ -452,44 +478,6 @@ def _first_unencodable(elements: dict, encoding: str) -> str:
             except UnicodeEncodeError:
                 return dictionary.keyword_of(tag)
     return "an attribute"
-
-
-def parse_key(key: str) -> tuple[int, str, object]:
-    """``Keyword=value`` or ``gggg,eeee=value`` → (tag, VR, checked value).
-
-    Sequence paths (``Seq[0].Keyword=value``) come with the full dcmodify path notation.
-    """
-    name, sep, value = key.partition("=")
-    name = name.strip()
-    if not sep and not name:
-        raise AttributeValueError(f"--key {key!r}: expected KEY=VALUE")
-    if "[" in name or "." in name:
-        raise AttributeValueError(f"--key {key!r}: sequence paths are not supported yet")
-    try:
-        if "," in name:
-            group, _, elem = name.strip("()").partition(",")
-            if len(group) != 4 or len(elem) != 4:
-                raise ValueError
-            tag = (int(group, 16) << 16) | int(elem, 16)
-        else:
-            tag = dictionary.tag_of(name)
-    except (ValueError, KeyError):
-        raise AttributeValueError(f"--key {key!r}: {name!r} is not a known keyword or gggg,eeee tag") from None
-    try:
-        vr = dictionary.vr_of(tag)
-    except KeyError:
-        raise AttributeValueError(f"--key {key!r}: tag {name} is not in the data dictionary, its VR is unknown") from None
-    if vr == "SQ":
-        if value:
-            raise AttributeValueError(f"--key {key!r}: a sequence can only be given empty here")
-        return tag, vr, []
-    from .valuerep import check_value  # only when --key is used
-
-    try:
-        checked = check_value(dictionary.keyword_of(tag), vr, value)
-    except ValueError as exc:
-        raise AttributeValueError(f"--key {key!r}: {exc}") from None
-    return tag, vr, checked
 
 
 def _ds(number: float) -> str:

@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 usage, 20 cannot read input, 21 invalid input, 22 unsupporte
 """
 from __future__ import annotations
 
+import os
 import sys
 
 from .args import report
@@ -26,6 +27,14 @@ COMMAND = Command(
         Opt("-i --input-format", "input_format", "value", metavar="FORMAT",
             help="input file format: auto (default: from the magic bytes), JPEG, JPEG-LS, J2K, JP2, BMP, "
                  "PNG, TIFF, PNM, RAW",
+            group="general"),
+        Opt("-df --dataset-from", "dataset_from", "value", metavar="FILE",
+            help="use dataset from DICOM file (all but SOP Instance UID and image attributes)", group="general"),
+        Opt("-stf --study-from", "study_from", "value", metavar="FILE",
+            help="read patient/study from DICOM file", group="general"),
+        Opt("-sef --series-from", "series_from", "value", metavar="FILE",
+            help="read patient/study/series from DICOM file", group="general"),
+        Opt("-ii --instance-inc", "instance_inc", help="increase instance number read from DICOM file",
             group="general"),
         Opt("-dp --disable-progr", "disable_progr", help="disable support for progressive JPEG", group="JPEG format"),
         Opt("-de --disable-ext", "disable_ext", help="disable support for extended sequential JPEG",
@@ -63,7 +72,8 @@ COMMAND = Command(
         Opt("-k --key", "key", "append", metavar="KEY=VALUE",
             help='add further attribute: gggg,eeee="str" or Keyword="str"', group="other processing options"),
         Opt("--uid-root", "uid_root", "value", metavar="ROOT",
-            help="root for generated UIDs (default: 2.25 UUID-derived UIDs)", group="other processing options"),
+            help="root for generated UIDs (default: $DICOMCONV_UID_ROOT, else 2.25 UUID-derived UIDs)",
+            group="other processing options"),
         Opt("-sc --sec-capture", "sop_class", const="sc", help="write Secondary Capture SOP class (default)",
             group="target SOP class"),
         Opt("-nsc --new-sc", "sop_class", const="nsc",
@@ -73,7 +83,8 @@ COMMAND = Command(
     ],
     defaults={"log": "warn", "input_format": "auto", "disable_progr": False, "disable_ext": False,
               "insist_on_jfif": False, "keep_appn": False, "checks": True, "type2": True, "type1": True,
-              "latin1": True, "key": [], "uid_root": None, "sop_class": "sc", "raw_size": None, "raw_depth": None,
+              "latin1": True, "key": [], "uid_root": None,
+              "dataset_from": None, "study_from": None, "series_from": None, "instance_inc": False, "sop_class": "sc", "raw_size": None, "raw_depth": None,
               "raw_spp": None, "raw_endian": None, "raw_sign": False, "raw_offset": None},
 )
 
@@ -107,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
 #: checks that none is forgotten, here or in ``dicomconv batch img2dcm``)
 OPTION_DESTS = frozenset({"input_format", "disable_progr", "disable_ext", "insist_on_jfif", "keep_appn", "checks",
                           "type2", "type1", "latin1", "key", "uid_root", "sop_class", "raw_size", "raw_depth",
-                          "raw_spp", "raw_endian", "raw_sign", "raw_offset"})
+                          "raw_spp", "raw_endian", "raw_sign", "raw_offset", "dataset_from", "study_from",
+                          "series_from", "instance_inc"})
 
 
 def build_options(args: dict):
@@ -117,10 +129,13 @@ def build_options(args: dict):
     from ..inputs.jpeg import JpegOptions
     from ..iod import DatasetOptions
 
-    if args["uid_root"] is not None:
+    uid_root = args["uid_root"] or os.environ.get("DICOMCONV_UID_ROOT") or None  # cf. GDCM_ROOT_UID
+    if uid_root is not None:
         from ..uids import new_uid
 
-        new_uid(args["uid_root"])  # validates the root before any work
+        new_uid(uid_root)  # validates the root before any work
+    if args["study_from"] and args["series_from"]:
+        raise ValueError("--study-from and --series-from exclude each other")
     return Img2DcmOptions(
         input_format=args["input_format"],
         raw=raw_options(args),
@@ -128,7 +143,9 @@ def build_options(args: dict):
                          insist_on_jfif=args["insist_on_jfif"], keep_appn=args["keep_appn"]),
         dataset=DatasetOptions(sop_class=args["sop_class"], keys=tuple(args["key"]), do_checks=args["checks"],
                                insert_type2=args["type2"], invent_type1=args["type1"], latin1=args["latin1"],
-                               uid_root=args["uid_root"]),
+                               uid_root=uid_root, dataset_from=args["dataset_from"],
+                               study_from=args["study_from"], series_from=args["series_from"],
+                               instance_inc=args["instance_inc"]),
     )
 
 
