@@ -127,7 +127,7 @@ def scenarios(inputs: bs.Inputs, dirs: bs.OutDirs, scale: float, cli: list[str])
 
     out: dict[str, Scenario | str] = {}
     out["batch_1000_vs_copy"] = Scenario(
-        "batch_1000_vs_copy", n(9), lambda ctx: bs.ours_files(ctx[1]), lambda ctx: bs.copy_files(ctx[1]),
+        "batch_1000_vs_copy", n(15), lambda ctx: bs.ours_files(ctx[1]), lambda ctx: bs.copy_files(ctx[1]),
         files_prepare(inputs.batch), cleanup, files_check,
         f"convert_file x{len(inputs.batch)}", f"read+write x{len(inputs.batch)}")
     out["large_25mb_vs_copy"] = Scenario(

@@ -74,7 +74,7 @@ def write_atomic(path: str | os.PathLike, chunks: Iterable[bytes | memoryview]) 
     try:
         try:
             chunks = [c for c in chunks if len(c)]
-            total = sum(len(c) for c in chunks)
+            total = sum(map(len, chunks))
             written = os.writev(fd, chunks[:_IOV_MAX]) if chunks else 0
             if written != total:  # a partial write (or more than IOV_MAX chunks): finish plainly
                 rest = memoryview(b"".join(bytes(c) for c in chunks))[written:]

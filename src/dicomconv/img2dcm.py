@@ -31,6 +31,9 @@ class Img2DcmOptions(Options):
     __slots__ = tuple(_fields)
 
 
+_DEFAULT_OPTIONS = Img2DcmOptions()
+
+
 class Conversion:
     """What a conversion produced: the chunks of the output file and what was decided."""
 
@@ -146,7 +149,7 @@ def jpeg_to_dicom(data: bytes | bytearray | memoryview, options: Img2DcmOptions 
     Raises :class:`~dicomconv.errors.DicomconvError` (``InputError``, ``UnsupportedInputError``,
     ``AttributeValueError``) with a one-line message.
     """
-    options = options or Img2DcmOptions()
+    options = options or _DEFAULT_OPTIONS
     return b"".join(encode(read_image(data, options), options).chunks)
 
 
@@ -166,10 +169,10 @@ def convert_file(src: str | os.PathLike, dst: str | os.PathLike,
     """
     from .fileio import is_same_file, read_input_stat, write_atomic
 
-    options = options or Img2DcmOptions()
+    options = options or _DEFAULT_OPTIONS
     fmt = options.input_format.upper()
     try:
-        if fmt == "BMP" or (fmt == "AUTO" and os.fspath(src).lower().endswith(".bmp")):
+        if fmt == "BMP" or (fmt == "AUTO" and os.fspath(src)[-4:].lower() == ".bmp"):
             # BMP files are memory-mapped: the unpacker reads the pixels from the page cache
             from .inputs.bmp import read_bmp_file
 
