@@ -54,15 +54,18 @@ def is_same_file(st: os.stat_result, path: str | os.PathLike) -> bool:
 
 
 _temp_counter = itertools.count()
-_IOV_MAX = 1024  # os.writev takes at most IOV_MAX buffers per call (POSIX minimum 16; Linux 1024)
+_IOV_MAX = 1024           # os.writev takes at most IOV_MAX buffers per call (POSIX minimum 16; Linux 1024)
+_BATCH_BYTES = 64 << 20   # a lazily produced stream is written in batches of about this size
 
 
-def write_atomic(path: str | os.PathLike, chunks: Iterable[bytes | memoryview]) -> None:
+def write_atomic(path: str | os.PathLike, chunks: Iterable[bytes | bytearray | memoryview]) -> None:
     """Write ``chunks`` to ``path`` via a temporary file in the same folder and ``os.replace``.
 
-    The chunks are written with ``os.writev`` (no joining, no buffered file object). On any
-    failure the temporary file is removed and an :class:`OutputError` naming ``path`` is raised;
-    an existing file at ``path`` is left untouched.
+    The chunks are written with ``os.writev`` (no joining, no buffered file object); an iterator
+    may produce them lazily (they are written in batches, not all held). On any failure — also an
+    exception raised while producing the chunks — the temporary file (``.NAME.PID.N.tmp``) is
+    removed and an OSError becomes an :class:`OutputError` naming ``path``; an existing file at
+    ``path`` is left untouched.
     """
     path = os.fspath(path)
     folder, name = os.path.split(path)
@@ -73,13 +76,19 @@ def write_atomic(path: str | os.PathLike, chunks: Iterable[bytes | memoryview]) 
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
         try:
-            chunks = [c for c in chunks if len(c)]
-            total = sum(map(len, chunks))
-            written = os.writev(fd, chunks[:_IOV_MAX]) if chunks else 0
-            if written != total:  # a partial write (or more than IOV_MAX chunks): finish plainly
-                rest = memoryview(b"".join(bytes(c) for c in chunks))[written:]
-                while rest:
-                    rest = rest[os.write(fd, rest):]
+            batch: list = []
+            size = 0
+            for chunk in chunks:
+                n = len(chunk) if isinstance(chunk, bytes) else memoryview(chunk).nbytes
+                if not n:
+                    continue
+                batch.append(chunk)
+                size += n
+                if len(batch) >= _IOV_MAX or size >= _BATCH_BYTES:
+                    _writev_all(fd, batch, size)
+                    batch, size = [], 0
+            if batch:
+                _writev_all(fd, batch, size)
         finally:
             os.close(fd)
         os.replace(tmp, path)  # fails with IsADirectoryError onto a folder
@@ -91,3 +100,19 @@ def write_atomic(path: str | os.PathLike, chunks: Iterable[bytes | memoryview]) 
         if isinstance(exc, OSError):
             raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
         raise
+
+
+def _writev_all(fd: int, chunks: list, total: int) -> None:
+    """``os.writev`` until all of ``chunks`` (``total`` bytes) is written."""
+    written = os.writev(fd, chunks)
+    if written == total:  # the usual case: one call
+        return
+    views = [memoryview(c).cast("B") for c in chunks]
+    while views:
+        while views and written >= len(views[0]):
+            written -= len(views[0])
+            views.pop(0)
+        if views and written:
+            views[0] = views[0][written:]
+        if views:
+            written = os.writev(fd, views)

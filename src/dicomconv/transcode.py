@@ -122,7 +122,7 @@ def transcode_file(src: str | os.PathLike, dst: str | os.PathLike,
     """
     import warnings
 
-    from .fileio import is_same_file
+    from .fileio import is_same_file, write_atomic
 
     options = options or TranscodeOptions()
     options.validate()
@@ -138,7 +138,7 @@ def transcode_file(src: str | os.PathLike, dst: str | os.PathLike,
                 raise OutputError(f"{os.fspath(dst)}: is the input file; refusing to overwrite it")
             ds, pixel_data = _read_mapped(src)
             result, parts = _transcode(ds, options, pixel_data)
-            _write_stream(dst, parts)
+            write_atomic(dst, parts)
         except (OutputError, OptionError):
             raise
         except DicomconvError as exc:
@@ -548,58 +548,3 @@ def _swap_other_words(ds: Dataset) -> None:
             elem.value = np.frombuffer(value, f">u{size}", whole // size).astype(
                 f"<u{size}").tobytes() + bytes(value[whole:])
 
-
-# ----------------------------------------------------------------------------- writing
-
-_temp_counter = itertools.count()
-
-
-def _write_stream(path: str | os.PathLike, parts: Iterable) -> None:
-    """Write ``parts`` (buffers, produced lazily) to ``path`` through a temporary file in the
-    same folder and ``os.replace`` (the same guarantees as :func:`dicomconv.fileio.write_atomic`,
-    without holding all parts in memory). Errors raised while producing the parts remove the
-    temporary file and propagate; OSErrors become :class:`OutputError`."""
-    path = os.fspath(path)
-    folder, name = os.path.split(path)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.t{next(_temp_counter)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    try:
-        try:
-            batch: list = []
-            size = 0
-            for part in parts:
-                if not len(part):
-                    continue
-                batch.append(part)
-                size += len(part) if isinstance(part, bytes) else memoryview(part).nbytes
-                if len(batch) >= 512 or size >= (64 << 20):
-                    _writev_all(fd, batch)
-                    batch, size = [], 0
-            if batch:
-                _writev_all(fd, batch)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-        raise
-
-
-def _writev_all(fd: int, chunks: list) -> None:
-    views = [memoryview(c).cast("B") if not isinstance(c, bytes) else memoryview(c)
-             for c in chunks]
-    while views:
-        written = os.writev(fd, views)
-        while views and written >= len(views[0]):
-            written -= len(views[0])
-            views.pop(0)
-        if views and written:
-            views[0] = views[0][written:]
