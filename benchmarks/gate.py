@@ -136,6 +136,7 @@ def scenarios(inputs: bs.Inputs, dirs: bs.OutDirs, scale: float, cli: list[str])
         f"convert_file {inputs.manifest['large_bytes'] / 1e6:.1f} MB", "read+write")
 
     out.update(rle_scenarios(n))
+    out.update(json_scenarios(n))
 
     img2dcm = bs.reference_img2dcm()
     if img2dcm is None:
@@ -210,6 +211,29 @@ def rle_scenarios(n: Callable[[int], int]) -> dict[str, Scenario | str]:
             nothing, lambda ctx: None, no_check,
             "dicomconv RLE encode (2048^2 16-bit)", "python-gdcm ImageChangeTransferSyntax")
     return out
+
+
+def json_scenarios(n: Callable[[int], int]) -> dict[str, Scenario | str]:
+    """DICOM -> JSON (issue 7): 500 small generated files (~3 KB, Explicit VR Little Endian)
+    converted by jsonmodel.convert_file in a loop in this process vs a shell loop of DCMTK
+    dcm2json, each into a fresh empty folder; the same loop in a fresh interpreter (start-up
+    and imports included) is timed for context."""
+    import bench_json as bj
+
+    exe = bj.reference_dcm2json()
+    if exe is None:
+        return {"json_500_vs_dcm2json": "DCMTK dcm2json is not on PATH (install dcmtk to measure this ratio)"}
+    files = bj.make_inputs(500)
+    dirs = bs.OutDirs()              # its own output folders (removed at exit)
+
+    def check(who, out):
+        bj.check(files, out)
+
+    return {"json_500_vs_dcm2json": Scenario(
+        "json_500_vs_dcm2json", n(5),
+        lambda out: bj.ours_loop(files, out), lambda out: bj.dcm2json_loop(exe, files, out),
+        dirs.fresh, dirs.remove, check, "convert_file x500 (one process)", f"{exe} x500 (shell loop)",
+        extras={"ours in a fresh python process": lambda out: bj.ours_process(files, out)})}
 
 
 def load_floors(path: Path) -> dict:
