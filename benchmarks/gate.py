@@ -137,6 +137,7 @@ def scenarios(inputs: bs.Inputs, dirs: bs.OutDirs, scale: float, cli: list[str])
 
     out.update(rle_scenarios(n))
     out.update(json_scenarios(n))
+    out.update(render_scenarios(n))
 
     img2dcm = bs.reference_img2dcm()
     if img2dcm is None:
@@ -234,6 +235,77 @@ def json_scenarios(n: Callable[[int], int]) -> dict[str, Scenario | str]:
         lambda out: bj.ours_loop(files, out), lambda out: bj.dcm2json_loop(exe, files, out),
         dirs.fresh, dirs.remove, check, "convert_file x500 (one process)", f"{exe} x500 (shell loop)",
         extras={"ours in a fresh python process": lambda out: bj.ours_process(files, out)})}
+
+
+def render_scenarios(n: Callable[[int], int]) -> dict[str, Scenario | str]:
+    """DICOM → image (issue 6), on a generated 2048x2048 int16 CT phantom (rescale -1024, window
+    40/400 in the file):
+
+    - render_kernel_vs_copy: the Modality LUT + VOI kernel as Renderer.render runs it (float32
+      affine path, proven exact against the float64 table; one thread) x4 / numpy ``copy()`` of
+      the same int16 frame x4, in process (issue 6: <= 1.5x);
+    - render_batch_vs_dcmj2pnm: ``render_file`` of 50 such files into PNG, one after the other in
+      process / DCMTK ``dcmj2pnm +on +Wi 1 -O`` per file (issue 6: >= 3x faster); SKIP without
+      dcmj2pnm. Outputs go into fresh directories; the two PNGs of the first and last file must
+      decode within 1 of each other (DCMTK truncates where we round)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    import numpy as np
+
+    import bench_render as bren
+
+    out: dict[str, Scenario | str] = {}
+    kb = bren.KernelBench()                  # builds the frame, compiles, checks the kernel
+
+    def kernel_check(who, ctx):
+        if who == "ours" and not np.array_equal(kb.kernel_serial().reshape(kb.expected.shape),
+                                                kb.expected):
+            raise AssertionError("render kernel output differs from Renderer.render")
+
+    out["render_kernel_vs_copy"] = Scenario(
+        "render_kernel_vs_copy", n(21),
+        lambda ctx: kb.kernel_times(4), lambda ctx: kb.copy_times(4),
+        lambda: None, lambda ctx: None, kernel_check,
+        "dicomconv rescale+window kernel x4 (2048^2 int16 -> uint8)", "numpy int16 copy() x4")
+
+    exe = bren.dcmj2pnm_exe()
+    if exe is None:
+        out["render_batch_vs_dcmj2pnm"] = "DCMTK dcmj2pnm is not on PATH (install dcmtk to measure this ratio)"
+        return out
+    root = bs.cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="render-batch-", dir=root))
+    atexit.register(shutil.rmtree, work, True)
+    (work / "in").mkdir()
+    sources = bren.write_ct_series(work / "in", bren.BATCH_FILES)
+    counter = iter(range(1 << 30))
+
+    def prepare():
+        folder = work / f"out{next(counter)}"
+        folder.mkdir()
+        return folder, [(s, folder / f"{s.stem}.png") for s in sources]
+
+    def check(who, ctx):
+        from PIL import Image
+
+        folder, pairs = ctx
+        if len(list(folder.iterdir())) != len(pairs):
+            raise AssertionError(f"{who}: {len(list(folder.iterdir()))} files in {folder}, expected {len(pairs)}")
+        for src, dst in (pairs[0], pairs[-1]):
+            got = np.asarray(Image.open(dst)).astype(int)
+            ref = bren.dcmtk_render(src, exe) if who == "ours" else bren.ours_render(src)
+            diff = got - ref if who == "ours" else ref - got
+            if got.shape != ref.shape or diff.min() < 0 or diff.max() > 1:
+                raise AssertionError(f"{who}: {dst} is not the rendered frame")
+
+    out["render_batch_vs_dcmj2pnm"] = Scenario(
+        "render_batch_vs_dcmj2pnm", n(5),
+        lambda ctx: bren.render_batch(ctx[1]), lambda ctx: bren.dcmtk_batch(ctx[1], exe),
+        prepare, lambda ctx: shutil.rmtree(ctx[0]), check,
+        f"render_file x{len(sources)} (2048^2 CT -> PNG)", f"dcmj2pnm +on +Wi 1 x{len(sources)}")
+    return out
 
 
 def load_floors(path: Path) -> dict:

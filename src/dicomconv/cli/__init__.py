@@ -14,6 +14,7 @@ SUBCOMMANDS = {
     "demo": ("dicomconv.cli.demo", "generate an example JPEG and convert it"),
     "batch": ("dicomconv.cli.batch", "convert a folder tree on a worker pool (resumable, with a report)"),
     "transcode": ("dicomconv.cli.transcode", "re-encode the pixel data of a DICOM file (RLE, native, fragments)"),
+    "dcm2img": ("dicomconv.cli.dcm2img", "render DICOM frames to PNG/JPEG/BMP/PNM/TIFF"),
     "dcm2json": ("dicomconv.cli.dcm2json", "convert a DICOM file to JSON (PS3.18 Annex F), bulk data to files"),
     "json2dcm": ("dicomconv.cli.json2dcm", "convert a DICOM JSON file (and its bulk data) back to DICOM"),
     "info": ("dicomconv.cli.info", "describe DICOM files: classes, pixels, md5 of decoded pixels, lossy?"),
