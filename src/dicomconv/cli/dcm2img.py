@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 
 from .args import report
-from .options import Command, Opt, UsageError, fail_usage
+from .options import Command, Opt, UsageError, fail_usage, log_options
 
 PROG = "dicomconv dcm2img"
 
@@ -34,12 +34,7 @@ COMMAND = Command(
     ".tif) or --format.",
     params=[("dcmfile-in", "DICOM input file"), ("bitmap-out", "image output file")],
     options=[
-        Opt("-q --quiet", "log", const="quiet", help="quiet mode, print no warnings and errors",
-            group="general"),
-        Opt("-v --verbose", "log", const="verbose", help="verbose mode, print processing details",
-            group="general"),
-        Opt("-d --debug", "log", const="debug", help="debug mode, print debug information",
-            group="general"),
+        *log_options(),
         Opt("+F --frame", "frame", "value", metavar="n",
             help="select frame n (1 = the first, default)", group=_G_FRAME),
         Opt("+Fa --all-frames", "all_frames",
@@ -218,9 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         return fail_usage(COMMAND, str(exc))
 
-    from .transcode import _import_pydicom_lean
+    from .args import import_pydicom_lean
 
-    _import_pydicom_lean()
+    import_pydicom_lean()
     from ..errors import DicomconvError
     from ..kernels import init_numba
     from ..render import OptionError, RenderOptions, output_format, render_file

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from .args import report
-from .options import Command, Opt, UsageError, fail_usage
+from .options import Command, Opt, UsageError, fail_usage, log_options
 
 PROG = "dicomconv dcm2json"
 
@@ -29,12 +29,7 @@ COMMAND = Command(
     options=[
         Opt("--version", "version", help="print version information and exit",
             group="general options"),
-        Opt("-q --quiet", "log", const="quiet", help="quiet mode, print no warnings and errors",
-            group="general options"),
-        Opt("-v --verbose", "log", const="verbose", help="verbose mode, print processing details",
-            group="general options"),
-        Opt("-d --debug", "log", const="debug", help="debug mode, print debug information",
-            group="general options"),
+        *log_options("general options"),
         Opt("+fo --read-file-only", "read_file_only",
             help="read file format only (the only mode: files without meta information are "
                  "refused)", group="input options"),
@@ -135,9 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     if options.bulk_dir is None:
         options.bulk_dir = "."                  # dcm2json's default: the current folder
 
-    from .transcode import _import_pydicom_lean
+    from .args import import_pydicom_lean
 
-    _import_pydicom_lean()
+    import_pydicom_lean()
     from ..errors import DicomconvError, InputError
     from ..jsonmodel import convert_file
 

@@ -9,7 +9,7 @@ import os
 import sys
 
 from .args import report
-from .options import Command, Opt, UsageError, fail_usage
+from .options import Command, Opt, UsageError, fail_usage, log_options
 
 PROG = "dicomconv img2dcm"
 
@@ -21,9 +21,7 @@ COMMAND = Command(
     "--offset.",
     params=[("imgfile-in", "image file to be imported"), ("dcmfile-out", "DICOM output file")],
     options=[
-        Opt("-q --quiet", "log", const="quiet", help="quiet mode, print no warnings and errors", group="general"),
-        Opt("-v --verbose", "log", const="verbose", help="verbose mode, print processing details", group="general"),
-        Opt("-d --debug", "log", const="debug", help="debug mode, print debug information", group="general"),
+        *log_options(),
         Opt("-i --input-format", "input_format", "value", metavar="FORMAT",
             help="input file format: auto (default: from the magic bytes), JPEG, JPEG-LS, J2K, JP2, BMP, "
                  "PNG, TIFF, PNM, RAW",

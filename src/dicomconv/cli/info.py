@@ -67,9 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         return fail_usage(COMMAND, str(exc))
     quiet = args["log"] == "quiet"
 
-    from .transcode import _import_pydicom_lean
+    from .args import import_pydicom_lean
 
-    _import_pydicom_lean()
+    import_pydicom_lean()
     from ..errors import DicomconvError
     from ..inspect import describe, format_text, iter_files
 

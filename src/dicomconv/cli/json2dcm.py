@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from .args import report
-from .options import Command, Opt, UsageError, fail_usage
+from .options import Command, Opt, UsageError, fail_usage, log_options
 
 PROG = "dicomconv json2dcm"
 
@@ -30,12 +30,7 @@ COMMAND = Command(
     options=[
         Opt("--version", "version", help="print version information and exit",
             group="general options"),
-        Opt("-q --quiet", "log", const="quiet", help="quiet mode, print no warnings and errors",
-            group="general options"),
-        Opt("-v --verbose", "log", const="verbose", help="verbose mode, print processing details",
-            group="general options"),
-        Opt("-d --debug", "log", const="debug", help="debug mode, print debug information",
-            group="general options"),
+        *log_options("general options"),
         Opt("+f --read-meta-info", "read_meta", const=True,
             help="read meta information if present (default)", group="input options"),
         Opt("-f --ignore-meta-info", "read_meta", const=False, help="ignore file meta information",

@@ -114,3 +114,12 @@ def fail_usage(command: Command, message: str) -> int:
     print(command.usage(), file=sys.stderr)
     print(f"{command.prog}: error: {message}", file=sys.stderr)
     return 1
+
+
+def log_options(group: str = "general") -> list[Opt]:
+    """DCMTK's -q/-v/-d (dest "log": "quiet", "verbose", "debug"; the rightmost wins)."""
+    return [
+        Opt("-q --quiet", "log", const="quiet", help="quiet mode, print no warnings and errors", group=group),
+        Opt("-v --verbose", "log", const="verbose", help="verbose mode, print processing details", group=group),
+        Opt("-d --debug", "log", const="debug", help="debug mode, print debug information", group=group),
+    ]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 
-from .args import report
-from .options import Command, Opt, UsageError, fail_usage
+from .args import import_pydicom_lean, report
+from .options import Command, Opt, UsageError, fail_usage, log_options
 
 PROG = "dicomconv transcode"
 
@@ -21,12 +21,7 @@ COMMAND = Command(
     "and Instance UIDs are unchanged.",
     params=[("dcmfile-in", "DICOM input file"), ("dcmfile-out", "DICOM output file")],
     options=[
-        Opt("-q --quiet", "log", const="quiet", help="quiet mode, print no warnings and errors",
-            group="general"),
-        Opt("-v --verbose", "log", const="verbose", help="verbose mode, print processing details",
-            group="general"),
-        Opt("-d --debug", "log", const="debug", help="debug mode, print debug information",
-            group="general"),
+        *log_options(),
         Opt("-R --rle", "encoding", const="rle",
             help="compress to RLE Lossless (lossless inputs only unless --force)",
             group="pixel data encoding"),
@@ -55,30 +50,6 @@ COMMAND = Command(
 )
 
 
-# Optional packages pydicom imports when it is imported, none of which transcode uses:
-# requests (pydicom's test-data downloader), python-gdcm and pylibjpeg (probed for pydicom's
-# own decoding plugins; we call pylibjpeg-libjpeg / -openjpeg directly). Hiding them while
-# pydicom is imported saves about 0.2 s per call.
-_UNUSED_BY_PYDICOM = ("requests", "gdcm", "pylibjpeg")
-
-
-def _import_pydicom_lean() -> None:
-    """Import pydicom with the packages above hidden (pydicom then records its gdcm and
-    pylibjpeg plugins as unavailable in this process). Afterwards the packages can be imported
-    normally again. No-op when pydicom is already imported."""
-    if "pydicom" in sys.modules:
-        return
-    hidden = [name for name in _UNUSED_BY_PYDICOM if name not in sys.modules]
-    for name in hidden:
-        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` fail
-    try:
-        import pydicom  # noqa: F401
-    finally:
-        for name in hidden:
-            if name in sys.modules and sys.modules[name] is None:
-                del sys.modules[name]
-
-
 def main(argv: list[str] | None = None) -> int:
     try:
         args = COMMAND.parse(sys.argv[1:] if argv is None else argv)
@@ -97,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         return fail_usage(COMMAND, str(exc))
 
-    _import_pydicom_lean()
+    import_pydicom_lean()
     from ..errors import DicomconvError
     from ..transcode import OptionError, TranscodeOptions, transcode_file
 
