@@ -133,7 +133,7 @@ def ours_loop(files: list[Path], out: Path) -> None:
 def ours_process(files: list[Path], out: Path) -> None:
     """The loop in a fresh interpreter (start-up and imports included)."""
     code = ("import sys\nfrom pathlib import Path\n"
-            "from dicomconv.cli.transcode import _import_pydicom_lean\n_import_pydicom_lean()\n"
+            "from dicomconv.cli.args import import_pydicom_lean\nimport_pydicom_lean()\n"
             "from dicomconv.jsonmodel import JsonOptions, convert_file\n"
             "out = Path(sys.argv[1]); options = JsonOptions(bulk_dir=str(out))\n"
             "for src in sys.argv[2:]:\n"
@@ -187,9 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
     args = ap.parse_args(argv)
 
-    from dicomconv.cli.transcode import _import_pydicom_lean
+    from dicomconv.cli.args import import_pydicom_lean
 
-    _import_pydicom_lean()
+    import_pydicom_lean()
     files = make_inputs(args.count)
     exe = reference_dcm2json()
     root = cache_dir() / "json-out"
